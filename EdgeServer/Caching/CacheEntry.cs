@@ -1,0 +1,159 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Edge.EdgeServer.Caching;
+
+/// <summary>
+/// One published object. Its file handle and metadata are opened on first use and kept, so hits do
+/// no open/stat/parse work; readers hold a reference on the handle so eviction never closes it under them.
+/// </summary>
+internal sealed class CacheEntry
+{
+    private readonly Lock _sync = new();
+    private SafeFileHandle? _handle;
+    private ObjectMetadata? _metadata;
+    private int _removed;
+    private int _frequency;
+
+    public CacheEntry(UInt128 hash, string path, long sizeOnDisk, ObjectMetadata? metadata = null, SafeFileHandle? handle = null)
+    {
+        Hash = hash;
+        FilePath = path;
+        SizeOnDisk = sizeOnDisk;
+        _metadata = metadata;
+        _handle = handle;
+    }
+
+    public UInt128 Hash { get; }
+
+    public string FilePath { get; }
+
+    /// <summary>Bytes the object takes on disk, header block included.</summary>
+    public long SizeOnDisk { get; }
+
+    public bool IsRemoved => Volatile.Read(ref _removed) != 0;
+
+    /// <summary>Accesses since the policy last looked, capped at 3 (S3-FIFO's counter).</summary>
+    public int Frequency => Volatile.Read(ref _frequency);
+
+    /// <summary>Policy bookkeeping; only the eviction policy touches these, under the cache's lock.</summary>
+    internal LinkedListNode<CacheEntry>? PolicyNode { get; set; }
+
+    internal byte PolicyQueue { get; set; }
+
+    public void RecordAccess()
+    {
+        if (Volatile.Read(ref _frequency) < 3)
+        {
+            Interlocked.Increment(ref _frequency);
+        }
+    }
+
+    public void ResetFrequency(int value) => Volatile.Write(ref _frequency, value);
+
+    /// <summary>
+    /// Takes a reference on the open file. False when the object was removed or its file is not a
+    /// whole object; the caller then treats the request as a miss.
+    /// </summary>
+    public bool TryAcquire(string key, out CacheLease lease)
+    {
+        lease = default;
+        var handle = Volatile.Read(ref _handle);
+        var metadata = Volatile.Read(ref _metadata);
+        if (handle is null || metadata is null)
+        {
+            if (!TryOpen(out handle, out metadata))
+            {
+                return false;
+            }
+        }
+
+        if (!string.Equals(metadata.Key, key, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+
+        lease = new CacheLease(handle, metadata);
+        return added;
+    }
+
+    /// <summary>Loads metadata without keeping a lease; null if the file is not a whole object.</summary>
+    public ObjectMetadata? GetMetadata() =>
+        Volatile.Read(ref _metadata) ?? (TryOpen(out _, out var metadata) ? metadata : null);
+
+    private bool TryOpen(out SafeFileHandle handle, out ObjectMetadata metadata)
+    {
+        lock (_sync)
+        {
+            handle = null!;
+            metadata = null!;
+            if (IsRemoved)
+            {
+                return false;
+            }
+
+            if (_handle is not null && _metadata is not null)
+            {
+                (handle, metadata) = (_handle, _metadata);
+                return true;
+            }
+
+            SafeFileHandle opened;
+            try
+            {
+                opened = File.OpenHandle(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+
+            if (!ObjectFile.TryReadHeader(opened, out var read) || read is null)
+            {
+                opened.Dispose();
+                return false;
+            }
+
+            _handle?.Dispose();
+            Volatile.Write(ref _metadata, read);
+            Volatile.Write(ref _handle, opened);
+            (handle, metadata) = (opened, read);
+            return true;
+        }
+    }
+
+    /// <summary>Marks the entry removed and drops the cache's own reference; open leases keep reading.</summary>
+    public bool MarkRemoved()
+    {
+        if (Interlocked.Exchange(ref _removed, 1) != 0)
+        {
+            return false;
+        }
+
+        lock (_sync)
+        {
+            _handle?.Dispose();
+        }
+
+        return true;
+    }
+}
+
+/// <summary>A reference on a cached object's open file; dispose to release it.</summary>
+internal readonly struct CacheLease(SafeFileHandle handle, ObjectMetadata metadata) : IDisposable
+{
+    public SafeFileHandle Handle { get; } = handle;
+
+    public ObjectMetadata Metadata { get; } = metadata;
+
+    public void Dispose() => Handle?.DangerousRelease();
+}

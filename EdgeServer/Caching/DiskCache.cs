@@ -1,0 +1,350 @@
+using System.Collections.Concurrent;
+using Edge.EdgeServer.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
+
+namespace Edge.EdgeServer.Caching;
+
+/// <summary>
+/// The node's disk cache: an index of published objects, a byte budget that is never exceeded
+/// (space is reserved before a fill writes), atomic publication by rename, and recovery of what is
+/// already on disk at start-up from directory listings alone.
+/// </summary>
+internal sealed partial class DiskCache : IDisposable
+{
+    private const string ObjectsFolder = "objects";
+    private const string TempFolder = "tmp";
+
+    private readonly ConcurrentDictionary<UInt128, CacheEntry> _entries = new();
+    private readonly Lock _budgetLock = new();
+    private readonly IEvictionPolicy _policy;
+    private readonly ILogger<DiskCache> _logger;
+    private readonly string _objectsPath;
+    private readonly string _tempPath;
+    private long _usedBytes;
+    private long _reservedBytes;
+    private long _evictions;
+    private long _evictedBytes;
+
+    public DiskCache(IOptions<EdgeOptions> options, IEvictionPolicy policy, ILogger<DiskCache> logger)
+    {
+        var root = Path.GetFullPath(options.Value.CacheDirectory);
+        _objectsPath = Path.Combine(root, ObjectsFolder);
+        _tempPath = Path.Combine(root, TempFolder);
+        MaxBytes = options.Value.CacheMaxBytes;
+        _policy = policy;
+        _logger = logger;
+        Load();
+    }
+
+    public long MaxBytes { get; }
+
+    public long UsedBytes => Interlocked.Read(ref _usedBytes);
+
+    public long ReservedBytes => Interlocked.Read(ref _reservedBytes);
+
+    public int Count => _entries.Count;
+
+    public long Evictions => Interlocked.Read(ref _evictions);
+
+    public long EvictedBytes => Interlocked.Read(ref _evictedBytes);
+
+    public string PolicyName => _policy.Name;
+
+    /// <summary>Looks up an object and takes a reference on its file. The hit path.</summary>
+    public bool TryAcquire(UInt128 hash, string key, out CacheLease lease)
+    {
+        if (_entries.TryGetValue(hash, out var entry))
+        {
+            if (entry.TryAcquire(key, out lease))
+            {
+                _policy.OnHit(entry);
+                return true;
+            }
+
+            // A key collision keeps the existing object; anything else means the file is gone or not whole.
+            if (!entry.IsRemoved && entry.GetMetadata() is null)
+            {
+                LogCorruptObject(_logger, entry.FilePath);
+                Remove(entry);
+            }
+        }
+
+        lease = default;
+        return false;
+    }
+
+    public bool Contains(UInt128 hash) => _entries.ContainsKey(hash);
+
+    /// <summary>Creates the temporary file a fill writes into; it becomes visible only through <see cref="Publish"/>.</summary>
+    public TempObject CreateTemp()
+    {
+        Directory.CreateDirectory(_tempPath);
+        var path = Path.Combine(_tempPath, Guid.NewGuid().ToString("N") + ".part");
+        var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        return new TempObject(path, handle);
+    }
+
+    /// <summary>Reserves disk space for a fill, evicting as needed; false if the budget cannot hold it.</summary>
+    public bool TryReserve(long bytes)
+    {
+        if (bytes > MaxBytes)
+        {
+            return false;
+        }
+
+        List<CacheEntry>? victims = null;
+        bool reserved;
+        lock (_budgetLock)
+        {
+            while (_usedBytes + _reservedBytes + bytes > MaxBytes)
+            {
+                var victim = _policy.SelectVictim();
+                if (victim is null)
+                {
+                    break;
+                }
+
+                if (Detach(victim))
+                {
+                    (victims ??= []).Add(victim);
+                }
+            }
+
+            reserved = _usedBytes + _reservedBytes + bytes <= MaxBytes;
+            if (reserved)
+            {
+                _reservedBytes += bytes;
+            }
+        }
+
+        if (victims is not null)
+        {
+            foreach (var victim in victims)
+            {
+                Interlocked.Increment(ref _evictions);
+                Interlocked.Add(ref _evictedBytes, victim.SizeOnDisk);
+                DeleteFile(victim.FilePath);
+            }
+        }
+
+        return reserved;
+    }
+
+    public void ReleaseReservation(long bytes)
+    {
+        lock (_budgetLock)
+        {
+            _reservedBytes -= bytes;
+        }
+    }
+
+    /// <summary>
+    /// Writes the header block and renames the temporary file into place, so the object appears
+    /// whole or not at all. <paramref name="reservedBytes"/> must cover the file's size.
+    /// </summary>
+    public CacheEntry? Publish(TempObject temp, ObjectMetadata metadata, long reservedBytes)
+    {
+        var size = ObjectFile.HeaderSize + metadata.ContentLength;
+        var hash = CacheKey.Hash(metadata.Key);
+        var target = ObjectPath(hash);
+        try
+        {
+            if (size > reservedBytes || !ObjectFile.TryWriteHeader(temp.Handle, metadata))
+            {
+                ReleaseReservation(reservedBytes);
+                return null;
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Move(temp.Path, target, overwrite: true);
+        }
+        catch (IOException ex)
+        {
+            LogPublishFailed(_logger, metadata.Key, ex);
+            ReleaseReservation(reservedBytes);
+            return null;
+        }
+
+        var entry = new CacheEntry(hash, target, size, metadata);
+        lock (_budgetLock)
+        {
+            // The rename already replaced an older file of the same key; only its entry goes.
+            if (_entries.TryGetValue(hash, out var existing) && Detach(existing))
+            {
+                _policy.OnRemoved(existing);
+            }
+
+            _entries[hash] = entry;
+            _usedBytes += size;
+            _reservedBytes -= reservedBytes;
+            _policy.OnInserted(entry, restored: false);
+        }
+
+        return entry;
+    }
+
+    /// <summary>Removes an object (purge, corruption); readers holding a lease finish their response.</summary>
+    public bool Remove(UInt128 hash) => _entries.TryGetValue(hash, out var entry) && Remove(entry);
+
+    public bool IsUsable(out string? problem)
+    {
+        try
+        {
+            Directory.CreateDirectory(_tempPath);
+            var probe = Path.Combine(_tempPath, ".ready-probe");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            problem = null;
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problem = ex.Message;
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var entry in _entries.Values)
+        {
+            entry.MarkRemoved();
+        }
+    }
+
+    private bool Remove(CacheEntry entry)
+    {
+        bool detached;
+        lock (_budgetLock)
+        {
+            detached = Detach(entry);
+            if (detached)
+            {
+                _policy.OnRemoved(entry);
+            }
+        }
+
+        if (detached)
+        {
+            DeleteFile(entry.FilePath);
+        }
+
+        return detached;
+    }
+
+    // Caller holds _budgetLock.
+    private bool Detach(CacheEntry entry)
+    {
+        if (!entry.MarkRemoved())
+        {
+            return false;
+        }
+
+        _entries.TryRemove(new KeyValuePair<UInt128, CacheEntry>(entry.Hash, entry));
+        _usedBytes -= entry.SizeOnDisk;
+        return true;
+    }
+
+    private string ObjectPath(UInt128 hash)
+    {
+        var name = CacheKey.FileName(hash);
+        return Path.Combine(_objectsPath, name[..2], name);
+    }
+
+    private void DeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException ex)
+        {
+            LogDeleteFailed(_logger, path, ex);
+        }
+    }
+
+    private void Load()
+    {
+        Directory.CreateDirectory(_objectsPath);
+
+        // Anything in tmp/ is a fill that never finished (crash, kill); it was never visible.
+        if (Directory.Exists(_tempPath))
+        {
+            foreach (var leftover in Directory.EnumerateFiles(_tempPath))
+            {
+                DeleteFile(leftover);
+            }
+        }
+
+        Directory.CreateDirectory(_tempPath);
+
+        // Directory listings give name, size and time: enough to rebuild the index without opening files.
+        var found = new List<(FileInfo File, UInt128 Hash)>();
+        foreach (var file in new DirectoryInfo(_objectsPath).EnumerateFiles("*", SearchOption.AllDirectories))
+        {
+            if (CacheKey.TryParseFileName(file.Name, out var hash) && file.Length >= ObjectFile.HeaderSize)
+            {
+                found.Add((file, hash));
+            }
+            else
+            {
+                DeleteFile(file.FullName);
+            }
+        }
+
+        found.Sort((a, b) => a.File.LastWriteTimeUtc.CompareTo(b.File.LastWriteTimeUtc));
+        lock (_budgetLock)
+        {
+            foreach (var (file, hash) in found)
+            {
+                var entry = new CacheEntry(hash, file.FullName, file.Length);
+                _entries[hash] = entry;
+                _usedBytes += file.Length;
+                _policy.OnInserted(entry, restored: true);
+            }
+        }
+
+        LogLoaded(_logger, _entries.Count, _usedBytes, MaxBytes, _policy.Name);
+
+        // The budget may have shrunk since the last run.
+        if (_usedBytes > MaxBytes)
+        {
+            TryReserve(0);
+        }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Disk cache holds {Count} objects, {UsedBytes} of {MaxBytes} bytes, eviction policy {Policy}")]
+    private static partial void LogLoaded(ILogger logger, int count, long usedBytes, long maxBytes, string policy);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Cached object {Path} is not a whole object; removed")]
+    private static partial void LogCorruptObject(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Could not publish {Key}")]
+    private static partial void LogPublishFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Could not delete {Path}")]
+    private static partial void LogDeleteFailed(ILogger logger, string path, Exception exception);
+}
+
+/// <summary>A fill's temporary file; disposing it deletes the file unless it was published.</summary>
+internal sealed class TempObject(string path, SafeFileHandle handle) : IDisposable
+{
+    public string Path { get; } = path;
+
+    public SafeFileHandle Handle { get; } = handle;
+
+    public void Dispose()
+    {
+        Handle.Dispose();
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+            // Left for the start-up sweep of tmp/.
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using Edge.EdgeServer.Caching;
+using Microsoft.Extensions.Options;
+
+namespace Edge.EdgeServer.Configuration;
+
+/// <summary>Checks <see cref="EdgeOptions"/> at start-up so a bad value fails fast with the key's name.</summary>
+internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
+{
+    private const string Prefix = EdgeOptions.SectionName + ":";
+
+    public ValidateOptionsResult Validate(string? name, EdgeOptions options)
+    {
+        var failures = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(options.CacheDirectory))
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.CacheDirectory)} is required: the directory that holds cached objects, e.g. --{Prefix}{nameof(EdgeOptions.CacheDirectory)}=/var/cache/edge");
+        }
+        else if (CheckDirectory(options.CacheDirectory) is { } problem)
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.CacheDirectory)} '{options.CacheDirectory}' is not usable: {problem}");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.OriginUrl))
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.OriginUrl)} is required: the origin or parent node that misses are filled from, e.g. --{Prefix}{nameof(EdgeOptions.OriginUrl)}=http://origin.example:8000");
+        }
+        else if (!Uri.TryCreate(options.OriginUrl, UriKind.Absolute, out var origin)
+            || (origin.Scheme != Uri.UriSchemeHttp && origin.Scheme != Uri.UriSchemeHttps)
+            || !string.IsNullOrEmpty(origin.Query) || !string.IsNullOrEmpty(origin.Fragment))
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.OriginUrl)} '{options.OriginUrl}' must be an absolute http:// or https:// URL without query or fragment");
+        }
+
+        if (options.CacheMaxBytes < ObjectFile.HeaderSize * 16L)
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.CacheMaxBytes)} must be at least {ObjectFile.HeaderSize * 16} bytes (got {options.CacheMaxBytes})");
+        }
+
+        if (string.IsNullOrEmpty(options.NodeId) || options.NodeId.Length > 64 || !options.NodeId.All(IsNodeIdChar))
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.NodeId)} '{options.NodeId}' must be 1-64 characters of letters, digits, '.', '-', '_' or ':'");
+        }
+
+        if (!EvictionPolicies.IsKnown(options.EvictionPolicy))
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.EvictionPolicy)} '{options.EvictionPolicy}' is not one of: {string.Join(", ", EvictionPolicies.All)}");
+        }
+
+        CheckPositive(failures, nameof(EdgeOptions.OriginConnectTimeout), options.OriginConnectTimeout);
+        CheckPositive(failures, nameof(EdgeOptions.OriginResponseTimeout), options.OriginResponseTimeout);
+        CheckPositive(failures, nameof(EdgeOptions.OriginIdleTimeout), options.OriginIdleTimeout);
+
+        if (options.MaxPathLength is < 16 or > 8192)
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.MaxPathLength)} must be between 16 and 8192 (got {options.MaxPathLength})");
+        }
+
+        if (options.CorsAllowOrigin.Any(char.IsControl))
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.CorsAllowOrigin)} must not contain control characters");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckPositive(List<string> failures, string key, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}{key} must be a positive duration such as 00:00:10 (got {value})");
+        }
+    }
+
+    private static bool IsNodeIdChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or ':';
+
+    private static string? CheckDirectory(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+            var probe = Path.Combine(path, $".probe-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return ex.Message;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using Edge.EdgeServer.Health;
+using Edge.EdgeServer.Metrics;
+using Edge.EdgeServer.Serving;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
+
+namespace Edge.EdgeServer;
+
+/// <summary>Builds the edge node's web application from standard .NET configuration.</summary>
+public static class EdgeApplication
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Services.AddEdgeServer(builder.Configuration).AddDiskCache().AddPrometheusMetrics();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        HealthEndpoints.Map(app);
+        var metrics = app.Services.GetRequiredService<EdgeMetrics>();
+        var bypass = app.Services.GetRequiredService<EdgeRequestHandler>().BypassStatus;
+        app.Map("/metrics", branch =>
+        {
+            branch.Use((HttpContext context, RequestDelegate next) =>
+            {
+                context.Response.Headers[CacheStatus.HeaderName] = bypass;
+                return next(context);
+            });
+            branch.UseMetricServer(settings => settings.Registry = metrics.Registry, url: null);
+        });
+
+        var handler = app.Services.GetRequiredService<EdgeRequestHandler>();
+        app.Run(handler.InvokeAsync);
+        return app;
+    }
+}

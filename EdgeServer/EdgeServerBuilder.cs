@@ -1,0 +1,64 @@
+using Edge.EdgeServer.Caching;
+using Edge.EdgeServer.Caching.Internal;
+using Edge.EdgeServer.Configuration;
+using Edge.EdgeServer.Health;
+using Edge.EdgeServer.Metrics;
+using Edge.EdgeServer.Origin;
+using Edge.EdgeServer.Serving;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Edge.EdgeServer;
+
+/// <summary>Chains the parts of an edge node onto a service collection.</summary>
+public interface IEdgeServerBuilder
+{
+    IServiceCollection Services { get; }
+}
+
+/// <summary>Registration of the edge node's services.</summary>
+public static class EdgeServerServiceCollectionExtensions
+{
+    /// <summary>Adds options (validated at start), serving, origin fills and health.</summary>
+    public static IEdgeServerBuilder AddEdgeServer(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<EdgeOptions>().Bind(configuration.GetSection(EdgeOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<OriginClient>();
+        services.TryAddSingleton<FillCoordinator>();
+        services.TryAddSingleton<EdgeRequestHandler>();
+        services.TryAddSingleton<NodeState>();
+        return new Builder(services);
+    }
+
+    /// <summary>Adds the disk cache with the eviction policy named by <c>Edge:EvictionPolicy</c>.</summary>
+    public static IEdgeServerBuilder AddDiskCache(this IEdgeServerBuilder builder)
+    {
+        builder.Services.TryAddSingleton<IEvictionPolicy>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<EdgeOptions>>().Value;
+            return string.Equals(options.EvictionPolicy, EvictionPolicies.Lru, StringComparison.OrdinalIgnoreCase)
+                ? new LruEvictionPolicy()
+                : new S3FifoEvictionPolicy(options.CacheMaxBytes);
+        });
+        builder.Services.TryAddSingleton<DiskCache>();
+        return builder;
+    }
+
+    /// <summary>Adds the node's Prometheus metrics, served at <c>/metrics</c>.</summary>
+    public static IEdgeServerBuilder AddPrometheusMetrics(this IEdgeServerBuilder builder)
+    {
+        builder.Services.TryAddSingleton(sp => new EdgeMetrics(
+            sp.GetRequiredService<DiskCache>(),
+            sp.GetRequiredService<IOptions<EdgeOptions>>().Value.NodeId));
+        return builder;
+    }
+
+    private sealed class Builder(IServiceCollection services) : IEdgeServerBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Edge.EdgeServer.Caching;
+using Prometheus;
+
+namespace Edge.EdgeServer.Metrics;
+
+/// <summary>How a request was answered, as seen in <c>Cache-Status</c> and the <c>cache</c> metric label.</summary>
+internal enum CacheResult
+{
+    /// <summary>Not a cacheable request (bad path, method, health).</summary>
+    Bypass,
+    Hit,
+    Miss,
+
+    /// <summary>A miss that joined another request's fill.</summary>
+    Collapsed,
+    Error,
+}
+
+/// <summary>
+/// The node's Prometheus metrics, in a registry of its own so that several nodes can live in one
+/// process. Label children are resolved once per (status, result) so recording allocates nothing.
+/// </summary>
+internal sealed class EdgeMetrics
+{
+    private static readonly string[] ResultNames = ["bypass", "hit", "miss", "collapsed", "error"];
+
+    private readonly Counter _requests;
+    private readonly Counter _responseBytes;
+    private readonly Histogram _duration;
+    private readonly ConcurrentDictionary<(int Status, CacheResult Result), Counter.Child> _requestChildren = new();
+    private readonly Counter.Child[] _bytesChildren;
+    private readonly Histogram.Child[] _durationChildren;
+
+    public EdgeMetrics(DiskCache cache, string nodeId)
+    {
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        IMetricFactory factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        factory = factory.WithLabels(new Dictionary<string, string> { ["node"] = nodeId });
+
+        _requests = factory.CreateCounter("edge_requests_total", "Requests answered, by status code and cache result.", ["code", "cache"]);
+        _responseBytes = factory.CreateCounter("edge_response_bytes_total", "Body bytes sent to clients, by cache result.", ["cache"]);
+        _duration = factory.CreateHistogram("edge_request_duration_seconds", "Time to answer a request, by cache result.", new HistogramConfiguration
+        {
+            LabelNames = ["cache"],
+            Buckets = Histogram.ExponentialBuckets(0.0001, 2.5, 14),
+        });
+        OriginFetches = factory.CreateCounter("edge_origin_fetches_total", "Requests sent to the origin.");
+        OriginFetchResults = factory.CreateCounter("edge_origin_fetch_results_total", "Origin fetches by outcome (stored, not_stored, passthrough, error, unreachable, timeout, truncated).", ["result"]);
+        OriginBytes = factory.CreateCounter("edge_origin_bytes_total", "Body bytes received from the origin.");
+        CollapsedRequests = factory.CreateCounter("edge_collapsed_requests_total", "Requests served from another request's origin fill.");
+
+        var used = factory.CreateGauge("edge_cache_used_bytes", "Bytes of published objects on disk.");
+        var reserved = factory.CreateGauge("edge_cache_reserved_bytes", "Bytes reserved by fills in progress.");
+        var max = factory.CreateGauge("edge_cache_max_bytes", "The disk budget.");
+        var objects = factory.CreateGauge("edge_cache_objects", "Objects in the disk cache.");
+        var evictions = factory.CreateCounter("edge_cache_evictions_total", "Objects evicted to stay within the budget.");
+        var evictedBytes = factory.CreateCounter("edge_cache_evicted_bytes_total", "Bytes evicted to stay within the budget.");
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            used.Set(cache.UsedBytes);
+            reserved.Set(cache.ReservedBytes);
+            max.Set(cache.MaxBytes);
+            objects.Set(cache.Count);
+            evictions.IncTo(cache.Evictions);
+            evictedBytes.IncTo(cache.EvictedBytes);
+        });
+
+        _bytesChildren = [.. ResultNames.Select(n => _responseBytes.WithLabels(n))];
+        _durationChildren = [.. ResultNames.Select(n => _duration.WithLabels(n))];
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public Counter OriginFetches { get; }
+
+    public Counter OriginFetchResults { get; }
+
+    public Counter OriginBytes { get; }
+
+    public Counter CollapsedRequests { get; }
+
+    public void RecordRequest(int status, CacheResult result, long bytes, long startTimestamp)
+    {
+        var child = _requestChildren.GetOrAdd((status, result), static (key, requests) =>
+            requests.WithLabels(key.Status.ToString(CultureInfo.InvariantCulture), ResultNames[(int)key.Result]), _requests);
+        child.Inc();
+        if (bytes > 0)
+        {
+            _bytesChildren[(int)result].Inc(bytes);
+        }
+
+        _durationChildren[(int)result].Observe(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
+    }
+}

@@ -1,0 +1,398 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Edge.EdgeServer.Caching;
+using Edge.EdgeServer.Configuration;
+using Edge.EdgeServer.Metrics;
+using Edge.EdgeServer.Serving;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Edge.EdgeServer.Origin;
+
+/// <summary>
+/// Fills misses from the origin. Concurrent requests for one missing object share one fetch
+/// (request collapsing); the body is streamed to every waiting client while it is written to a
+/// temporary file, which is published to the cache only once it is whole.
+/// </summary>
+internal sealed partial class FillCoordinator : IDisposable
+{
+    // 64 KiB matches the socket receive sizes seen from Kestrel and SocketsHttpHandler on loopback.
+    private const int BufferSize = 64 * 1024;
+    private const int MaxPassthroughBody = 64 * 1024;
+
+    private readonly ConcurrentDictionary<UInt128, OriginFill> _fills = new();
+    private readonly DiskCache _cache;
+    private readonly OriginClient _origin;
+    private readonly EdgeMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<FillCoordinator> _logger;
+    private readonly EdgeOptions _options;
+    private readonly CancellationTokenSource _stopping = new();
+    private int _running;
+
+    public FillCoordinator(
+        DiskCache cache,
+        OriginClient origin,
+        EdgeMetrics metrics,
+        TimeProvider time,
+        IOptions<EdgeOptions> options,
+        IHostApplicationLifetime lifetime,
+        ILogger<FillCoordinator> logger)
+    {
+        _cache = cache;
+        _origin = origin;
+        _metrics = metrics;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+        lifetime.ApplicationStopped.Register(_stopping.Cancel);
+    }
+
+    /// <summary>Fills running now.</summary>
+    public int Running => Volatile.Read(ref _running);
+
+    /// <summary>
+    /// Joins the running fill of <paramref name="key"/> or starts one. Returns null when the object
+    /// was published meanwhile, so the caller looks in the cache again.
+    /// </summary>
+    public OriginFill? GetOrStart(UInt128 hash, string key, out bool started)
+    {
+        started = false;
+        if (_fills.TryGetValue(hash, out var existing))
+        {
+            return existing;
+        }
+
+        var fill = new OriginFill(hash, key);
+        var actual = _fills.GetOrAdd(hash, fill);
+        if (!ReferenceEquals(actual, fill))
+        {
+            return actual;
+        }
+
+        // A fill may have published and left between the caller's cache lookup and here.
+        if (_cache.Contains(hash))
+        {
+            _fills.TryRemove(new KeyValuePair<UInt128, OriginFill>(hash, fill));
+            return null;
+        }
+
+        started = true;
+        _ = RunAsync(fill, shared: true);
+        return fill;
+    }
+
+    /// <summary>Starts a fetch that nobody joins: for a client that must not share an uncacheable response.</summary>
+    public OriginFill StartPrivate(UInt128 hash, string key)
+    {
+        var fill = new OriginFill(hash, key);
+        _ = RunAsync(fill, shared: false);
+        return fill;
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        _origin.Dispose();
+    }
+
+    private async Task RunAsync(OriginFill fill, bool shared)
+    {
+        Interlocked.Increment(ref _running);
+        long reserved = 0;
+        try
+        {
+            await Task.Yield();
+            reserved = await FetchAsync(fill, shared).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // FetchAsync reports its own failures; this is the last guard so no waiter hangs.
+            LogFillCrashed(_logger, fill.Key, ex);
+            fill.SetHead(new FillHead { Outcome = FillOutcome.OriginError, Detail = "internal error" });
+            fill.Fail("internal error");
+        }
+        finally
+        {
+            if (reserved > 0)
+            {
+                _cache.ReleaseReservation(reserved);
+            }
+
+            if (shared)
+            {
+                _fills.TryRemove(new KeyValuePair<UInt128, OriginFill>(fill.Hash, fill));
+            }
+
+            fill.Temp?.Dispose();
+            Interlocked.Decrement(ref _running);
+        }
+    }
+
+    /// <summary>Runs one fetch; returns reserved bytes that were not handed to the cache.</summary>
+    private async Task<long> FetchAsync(OriginFill fill, bool shared)
+    {
+        HttpResponseMessage response;
+        using var headersTimeout = new CancellationTokenSource(_options.OriginResponseTimeout, _time);
+        using var headersLinked = CancellationTokenSource.CreateLinkedTokenSource(headersTimeout.Token, _stopping.Token);
+        try
+        {
+            _metrics.OriginFetches.Inc();
+            response = await _origin.GetAsync(fill.Key, headersLinked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (headersTimeout.IsCancellationRequested)
+        {
+            return Reject(fill, FillOutcome.OriginTimeout, "timeout", $"origin did not answer within {_options.OriginResponseTimeout.TotalSeconds:0.###} s");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            LogOriginUnreachable(_logger, fill.Key, ex.Message);
+            return Reject(fill, FillOutcome.OriginError, "unreachable", "origin unreachable: " + ex.Message);
+        }
+
+        using (response)
+        {
+            var upstreamStatus = JoinHeader(response, "Cache-Status");
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                return await PassThroughAsync(fill, response, upstreamStatus).ConfigureAwait(false);
+            }
+
+            return await StreamBodyAsync(fill, response, upstreamStatus, shared).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<long> StreamBodyAsync(OriginFill fill, HttpResponseMessage response, string? upstreamStatus, bool shared)
+    {
+        var declaredLength = response.Content.Headers.ContentLength;
+        var cacheControl = JoinHeader(response, "Cache-Control");
+        var storable = shared && CacheControlAllowsStoring(cacheControl);
+        var lastModified = response.Content.Headers.LastModified ?? TruncateToSeconds(_time.GetUtcNow());
+        var etag = response.Headers.ETag is { IsWeak: false } strong ? strong.Tag : null;
+        if (etag is null && declaredLength is { } knownLength && response.Content.Headers.LastModified is { } originModified)
+        {
+            // Same shape as nginx's: length and modification time identify a static file's content.
+            etag = string.Create(CultureInfo.InvariantCulture, $"\"{originModified.ToUnixTimeSeconds():x}-{knownLength:x}\"");
+        }
+
+        long reserved = 0;
+        if (storable)
+        {
+            var want = ObjectFile.HeaderSize + (declaredLength ?? 0);
+            storable = _cache.TryReserve(want);
+            reserved = storable ? want : 0;
+        }
+
+        fill.SetTemp(_cache.CreateTemp());
+        var head = new ObjectMetadata
+        {
+            Key = fill.Key,
+            ContentLength = declaredLength ?? -1,
+            ContentType = ContentTypes.ForPath(fill.Key) ?? response.Content.Headers.ContentType?.ToString(),
+            ETag = etag,
+            LastModified = lastModified,
+            CacheControl = cacheControl,
+            StoredAt = _time.GetUtcNow(),
+        };
+        fill.SetHead(new FillHead { Outcome = FillOutcome.Body, Metadata = head, Storable = storable, StatusCode = 200, UpstreamCacheStatus = upstreamStatus });
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        long written = 0;
+        try
+        {
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            var stream = await response.Content.ReadAsStreamAsync(_stopping.Token).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    idle.CancelAfter(_options.OriginIdleTimeout);
+                    var read = await stream.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    if (storable && declaredLength is null)
+                    {
+                        storable = _cache.TryReserve(read);
+                        reserved += storable ? read : 0;
+                    }
+
+                    RandomAccess.Write(fill.Temp!.Handle, buffer.AsSpan(0, read), ObjectFile.HeaderSize + written);
+                    hash.AppendData(buffer, 0, read);
+                    written += read;
+                    _metrics.OriginBytes.Inc(read);
+                    fill.Advance(read);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
+        {
+            var reason = ex is OperationCanceledException && !_stopping.IsCancellationRequested
+                ? $"origin body stalled for {_options.OriginIdleTimeout.TotalSeconds:0.###} s after {written} bytes"
+                : $"origin body failed after {written} bytes: {ex.Message}";
+            return FailBody(fill, reason, reserved);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        if (declaredLength is { } expected && written != expected)
+        {
+            return FailBody(fill, $"origin body was {written} bytes, Content-Length said {expected}", reserved);
+        }
+
+        var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+        var final = new ObjectMetadata
+        {
+            Key = head.Key,
+            ContentLength = written,
+            ContentType = head.ContentType,
+            ETag = head.ETag ?? $"\"s{sha[..32]}\"",
+            LastModified = head.LastModified,
+            CacheControl = head.CacheControl,
+            StoredAt = head.StoredAt,
+            Sha256 = sha,
+        };
+
+        if (storable && _cache.Publish(fill.Temp!, final, reserved) is not null)
+        {
+            reserved = 0;
+            _metrics.OriginFetchResults.WithLabels("stored").Inc();
+        }
+        else
+        {
+            _metrics.OriginFetchResults.WithLabels("not_stored").Inc();
+        }
+
+        fill.Complete();
+        return reserved;
+    }
+
+    private long FailBody(OriginFill fill, string reason, long reserved)
+    {
+        LogFillFailed(_logger, fill.Key, reason);
+        _metrics.OriginFetchResults.WithLabels("truncated").Inc();
+        fill.Fail(reason);
+        return reserved;
+    }
+
+    private async Task<long> PassThroughAsync(OriginFill fill, HttpResponseMessage response, string? upstreamStatus)
+    {
+        var status = (int)response.StatusCode;
+        if (status >= 500 || status is < 300 or 304 or 206)
+        {
+            return Reject(fill, FillOutcome.OriginError, "error", $"origin answered {status} {response.ReasonPhrase}");
+        }
+
+        byte[] body;
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.OriginIdleTimeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
+            body = await ReadSmallBodyAsync(response, linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
+        {
+            body = [];
+        }
+
+        _metrics.OriginFetchResults.WithLabels("passthrough").Inc();
+        fill.SetHead(new FillHead
+        {
+            Outcome = FillOutcome.Passthrough,
+            StatusCode = status,
+            Body = body,
+            ContentType = response.Content.Headers.ContentType?.ToString(),
+            CacheControl = JoinHeader(response, "Cache-Control"),
+            Location = response.Headers.Location?.OriginalString,
+            UpstreamCacheStatus = upstreamStatus,
+        });
+        fill.Complete();
+        return 0;
+    }
+
+    private long Reject(OriginFill fill, FillOutcome outcome, string result, string detail)
+    {
+        _metrics.OriginFetchResults.WithLabels(result).Inc();
+        fill.SetHead(new FillHead { Outcome = outcome, Detail = detail });
+        fill.Fail(detail);
+        return 0;
+    }
+
+    private static async Task<byte[]> ReadSmallBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentLength > MaxPassthroughBody)
+        {
+            return [];
+        }
+
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var copy = new MemoryStream();
+            var buffer = new byte[8192];
+            int read;
+            while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (copy.Length + read > MaxPassthroughBody)
+                {
+                    return [];
+                }
+
+                copy.Write(buffer, 0, read);
+            }
+
+            return copy.ToArray();
+        }
+    }
+
+    private static bool CacheControlAllowsStoring(string? cacheControl)
+    {
+        if (cacheControl is null)
+        {
+            return true;
+        }
+
+        foreach (var part in cacheControl.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = part.AsSpan();
+            var equals = name.IndexOf('=');
+            if (equals >= 0)
+            {
+                name = name[..equals].TrimEnd();
+            }
+
+            if (name.Equals("no-store", StringComparison.OrdinalIgnoreCase) || name.Equals("private", StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string? JoinHeader(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? string.Join(", ", values) : null;
+
+    private static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
+        DateTimeOffset.FromUnixTimeSeconds(value.ToUnixTimeSeconds());
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Origin unreachable for {Key}: {Reason}")]
+    private static partial void LogOriginUnreachable(ILogger logger, string key, string reason);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Fill of {Key} failed, nothing stored: {Reason}")]
+    private static partial void LogFillFailed(ILogger logger, string key, string reason);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "Fill of {Key} crashed")]
+    private static partial void LogFillCrashed(ILogger logger, string key, Exception exception);
+}

@@ -1,0 +1,45 @@
+using System.Net;
+using Edge.EdgeServer.Configuration;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Edge.EdgeServer.Origin;
+
+/// <summary>HTTP client for the node's fill source (an origin or a parent edge node).</summary>
+internal sealed class OriginClient : IDisposable
+{
+    private readonly HttpClient _client;
+    private readonly string _baseUrl;
+    private readonly string _via;
+
+    public OriginClient(IOptions<EdgeOptions> options)
+    {
+        var value = options.Value;
+        _baseUrl = value.OriginUrl.TrimEnd('/');
+        _via = "1.1 " + value.NodeId;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = value.OriginConnectTimeout,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            UseProxy = false,
+            // Re-resolve the origin's name now and then so a moved origin is followed.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+        };
+        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>Absolute URL of <paramref name="key"/> (a validated, decoded path) at the origin.</summary>
+    public string UrlFor(string key) => _baseUrl + new PathString(key).ToUriComponent();
+
+    public Task<HttpResponseMessage> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, UrlFor(key));
+        request.Headers.TryAddWithoutValidation("Via", _via);
+        return _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
+    public void Dispose() => _client.Dispose();
+}

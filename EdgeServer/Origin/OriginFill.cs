@@ -1,0 +1,115 @@
+using Edge.EdgeServer.Caching;
+using Microsoft.Win32.SafeHandles;
+
+namespace Edge.EdgeServer.Origin;
+
+/// <summary>
+/// One origin fetch that any number of clients read while it arrives. The body goes to a temporary
+/// file; readers read it by position and wait for more, so a late joiner starts from byte zero.
+/// </summary>
+internal sealed class OriginFill(UInt128 hash, string key)
+{
+    private const int Running = 0;
+    private const int Completed = 1;
+    private const int Failed = 2;
+
+    private readonly TaskCompletionSource<FillHead> _head = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _available;
+    private int _state;
+    private string? _failure;
+    private TempObject? _temp;
+
+    public UInt128 Hash { get; } = hash;
+
+    public string Key { get; } = key;
+
+    public Task<FillHead> Head => _head.Task;
+
+    public SafeFileHandle? Handle => _temp?.Handle;
+
+    public long Available => Volatile.Read(ref _available);
+
+    internal void SetTemp(TempObject temp) => _temp = temp;
+
+    internal TempObject? Temp => _temp;
+
+    internal void SetHead(FillHead head) => _head.TrySetResult(head);
+
+    /// <summary>Takes a reference on the temporary file; false once the fill has let it go.</summary>
+    public bool TryAddReader()
+    {
+        var handle = _temp?.Handle;
+        if (handle is null)
+        {
+            return false;
+        }
+
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+
+        return added;
+    }
+
+    public void ReleaseReader() => _temp?.Handle.DangerousRelease();
+
+    /// <summary>
+    /// Waits until more than <paramref name="position"/> body bytes are on disk and returns how many
+    /// are; when the fill is complete, returns the total even if it is not more.
+    /// </summary>
+    public async ValueTask<long> WaitForAsync(long position, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // Read the signal before the count: a writer bumps the count, then completes the old signal.
+            var progress = Volatile.Read(ref _progress);
+            var available = Volatile.Read(ref _available);
+            if (available > position)
+            {
+                return available;
+            }
+
+            switch (Volatile.Read(ref _state))
+            {
+                case Completed:
+                    return available;
+                case Failed:
+                    throw new FillFailedException(_failure ?? "origin fill failed");
+            }
+
+            await progress.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal void Advance(int bytes)
+    {
+        Interlocked.Add(ref _available, bytes);
+        Signal();
+    }
+
+    internal void Complete()
+    {
+        Volatile.Write(ref _state, Completed);
+        Signal();
+    }
+
+    internal void Fail(string reason)
+    {
+        _failure = reason;
+        Volatile.Write(ref _state, Failed);
+        Signal();
+    }
+
+    private void Signal()
+    {
+        var previous = Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        previous.TrySetResult();
+    }
+}

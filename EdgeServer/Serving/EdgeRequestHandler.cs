@@ -1,0 +1,396 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Pipelines;
+using Edge.EdgeServer.Caching;
+using Edge.EdgeServer.Configuration;
+using Edge.EdgeServer.Metrics;
+using Edge.EdgeServer.Origin;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Win32.SafeHandles;
+
+namespace Edge.EdgeServer.Serving;
+
+/// <summary>
+/// Serves manifests and segments: hits from the disk cache, misses streamed from an origin fill,
+/// with ranges, conditional requests, CORS and RFC 9211 <c>Cache-Status</c>.
+/// </summary>
+internal sealed partial class EdgeRequestHandler
+{
+    // 64 KiB reads: on this hardware larger reads did not raise loopback throughput, smaller ones cost syscalls.
+    private const int CopyBufferSize = 64 * 1024;
+    private const int MaxAttempts = 3;
+
+    private static readonly StringValues AcceptRangesBytes = "bytes";
+    private static readonly StringValues AllowedMethods = "GET, HEAD, OPTIONS";
+    private static readonly StringValues ExposedHeaders = "Cache-Status, Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified, Age";
+    private static readonly StringValues AllowedRequestHeaders = "Range, If-Range, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since";
+    private static readonly StringValues PreflightMaxAge = "86400";
+
+    private readonly DiskCache _cache;
+    private readonly FillCoordinator _fills;
+    private readonly EdgeMetrics _metrics;
+    private readonly ILogger<EdgeRequestHandler> _logger;
+    private readonly int _maxPathLength;
+    private readonly StringValues _corsOrigin;
+    private readonly string _nodeToken;
+    private readonly StringValues _statusHit;
+    private readonly StringValues _statusBypass;
+
+    public EdgeRequestHandler(DiskCache cache, FillCoordinator fills, EdgeMetrics metrics, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger)
+    {
+        _cache = cache;
+        _fills = fills;
+        _metrics = metrics;
+        _logger = logger;
+        var value = options.Value;
+        _maxPathLength = value.MaxPathLength;
+        _corsOrigin = value.CorsAllowOrigin;
+        _nodeToken = CacheStatus.Identifier(value.NodeId);
+        _statusHit = _nodeToken + "; hit";
+        _statusBypass = _nodeToken + "; fwd=bypass";
+    }
+
+    /// <summary><c>Cache-Status</c> for responses that never touch the cache (health, metrics, bad requests).</summary>
+    public StringValues BypassStatus => _statusBypass;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var outcome = new Outcome(CacheResult.Bypass, 0);
+        try
+        {
+            outcome = await HandleAsync(context);
+        }
+        finally
+        {
+            _metrics.RecordRequest(context.Response.StatusCode, outcome.Result, outcome.Bytes, started);
+        }
+    }
+
+    private async ValueTask<Outcome> HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        var headers = response.Headers;
+        headers[CacheStatus.HeaderName] = _statusBypass;
+        if (!StringValues.IsNullOrEmpty(_corsOrigin))
+        {
+            headers.AccessControlAllowOrigin = _corsOrigin;
+            headers.AccessControlExposeHeaders = ExposedHeaders;
+        }
+
+        var method = request.Method;
+        var isHead = HttpMethods.IsHead(method);
+        if (!isHead && !HttpMethods.IsGet(method))
+        {
+            if (HttpMethods.IsOptions(method))
+            {
+                WriteOptions(context);
+                return default;
+            }
+
+            headers.Allow = AllowedMethods;
+            await WriteTextAsync(context, StatusCodes.Status405MethodNotAllowed, "method not allowed: this node serves GET, HEAD and OPTIONS\n");
+            return default;
+        }
+
+        var key = request.Path.Value;
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? key;
+        switch (RequestPath.Check(key, rawTarget, _maxPathLength))
+        {
+            case PathCheck.BadRequest:
+                await WriteTextAsync(context, StatusCodes.Status400BadRequest, "bad request: the path is not a valid object path\n");
+                return default;
+            case PathCheck.NotFound:
+                await WriteTextAsync(context, StatusCodes.Status404NotFound, "not found\n");
+                return default;
+            case PathCheck.TooLong:
+                await WriteTextAsync(context, StatusCodes.Status414UriTooLong, "the request path is too long\n");
+                return default;
+        }
+
+        var hash = CacheKey.Hash(key!);
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (_cache.TryAcquire(hash, key!, out var lease))
+            {
+                using (lease)
+                {
+                    return await ServeAsync(context, lease.Handle, lease.Metadata, _statusHit, fill: null, isHead, CacheResult.Hit);
+                }
+            }
+
+            var fill = _fills.GetOrStart(hash, key!, out var leader);
+            if (fill is null)
+            {
+                continue;
+            }
+
+            var served = await ServeFillAsync(context, fill, leader, isHead);
+            if (served is { } result)
+            {
+                return result;
+            }
+        }
+
+        await WriteTextAsync(context, StatusCodes.Status503ServiceUnavailable, "the object changed while being served; retry\n");
+        return new Outcome(CacheResult.Error, 0);
+    }
+
+    /// <summary>Serves from a fill in progress; null when the fill let go of its file before this reader joined.</summary>
+    private async ValueTask<Outcome?> ServeFillAsync(HttpContext context, OriginFill fill, bool leader, bool isHead)
+    {
+        FillHead head;
+        try
+        {
+            head = await fill.Head.WaitAsync(context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            return new Outcome(CacheResult.Miss, 0);
+        }
+
+        var result = leader ? CacheResult.Miss : CacheResult.Collapsed;
+        if (!leader)
+        {
+            _metrics.CollapsedRequests.Inc();
+        }
+
+        var cacheStatus = CacheStatus.Miss(head.UpstreamCacheStatus, _nodeToken, head.Storable, collapsed: !leader, head.Outcome switch
+        {
+            FillOutcome.OriginError => "origin-error",
+            FillOutcome.OriginTimeout => "origin-timeout",
+            _ => null,
+        });
+
+        switch (head.Outcome)
+        {
+            case FillOutcome.OriginError:
+                context.Response.Headers[CacheStatus.HeaderName] = cacheStatus;
+                await WriteTextAsync(context, StatusCodes.Status502BadGateway, $"bad gateway: {head.Detail}\n");
+                return new Outcome(CacheResult.Error, 0);
+            case FillOutcome.OriginTimeout:
+                context.Response.Headers[CacheStatus.HeaderName] = cacheStatus;
+                await WriteTextAsync(context, StatusCodes.Status504GatewayTimeout, $"gateway timeout: {head.Detail}\n");
+                return new Outcome(CacheResult.Error, 0);
+            case FillOutcome.Passthrough:
+                return new Outcome(result, await WritePassthroughAsync(context, head, cacheStatus, isHead));
+        }
+
+        if (!head.Storable && !leader)
+        {
+            // An uncacheable response is not shared: this client gets a fetch of its own.
+            var own = _fills.StartPrivate(fill.Hash, fill.Key);
+            return await ServeFillAsync(context, own, leader: true, isHead);
+        }
+
+        if (!fill.TryAddReader())
+        {
+            return null;
+        }
+
+        try
+        {
+            return await ServeAsync(context, fill.Handle!, head.Metadata!, cacheStatus, fill, isHead, result);
+        }
+        finally
+        {
+            fill.ReleaseReader();
+        }
+    }
+
+    private async ValueTask<Outcome> ServeAsync(HttpContext context, SafeFileHandle handle, ObjectMetadata metadata, StringValues cacheStatus, OriginFill? fill, bool isHead, CacheResult result)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        var headers = response.Headers;
+        var values = metadata.Headers;
+        headers[CacheStatus.HeaderName] = cacheStatus;
+        headers.ETag = values.ETag;
+        headers.LastModified = values.LastModified;
+        if (!StringValues.IsNullOrEmpty(values.CacheControl))
+        {
+            headers.CacheControl = values.CacheControl;
+        }
+
+        switch (Preconditions.Evaluate(request.Headers, metadata.ETag, metadata.LastModified))
+        {
+            case PreconditionResult.NotModified:
+                response.StatusCode = StatusCodes.Status304NotModified;
+                return new Outcome(result, 0);
+            case PreconditionResult.Failed:
+                response.StatusCode = StatusCodes.Status412PreconditionFailed;
+                response.ContentLength = 0;
+                return new Outcome(result, 0);
+        }
+
+        headers.ContentType = values.ContentType;
+        var length = metadata.ContentLength;
+        long start = 0;
+        long count = length;
+        if (length >= 0)
+        {
+            headers.AcceptRanges = AcceptRangesBytes;
+            var rangeHeader = request.Headers.Range;
+
+            // Range is defined for GET only (RFC 9110 §14.2).
+            if (!isHead && !StringValues.IsNullOrEmpty(rangeHeader) && rangeHeader.Count == 1
+                && Preconditions.IfRangeAllows(request.Headers.IfRange, metadata.ETag, metadata.LastModified))
+            {
+                switch (ByteRangeParser.Parse(rangeHeader[0], length, out var range))
+                {
+                    case RangeKind.Single:
+                        response.StatusCode = StatusCodes.Status206PartialContent;
+                        headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {range.Start}-{range.End}/{length}");
+                        (start, count) = (range.Start, range.Length);
+                        break;
+                    case RangeKind.Unsatisfiable:
+                        response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                        headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes */{length}");
+                        headers.ContentType = StringValues.Empty;
+                        response.ContentLength = 0;
+                        return new Outcome(result, 0);
+                }
+            }
+
+            response.ContentLength = count;
+        }
+
+        if (isHead)
+        {
+            return new Outcome(result, 0);
+        }
+
+        try
+        {
+            return new Outcome(result, await CopyAsync(response.BodyWriter, handle, start, count, fill, context.RequestAborted));
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away.
+            return new Outcome(result, 0);
+        }
+        catch (IOException ex)
+        {
+            // Headers are out; the only honest thing left is to cut the connection, never to end a short body cleanly.
+            LogResponseAborted(_logger, metadata.Key, ex.Message);
+            context.Abort();
+            return new Outcome(CacheResult.Error, 0);
+        }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="count"/> body bytes from <paramref name="start"/> (or to the end when -1),
+    /// waiting on <paramref name="fill"/> for bytes that have not arrived yet.
+    /// </summary>
+    internal static async ValueTask<long> CopyAsync(PipeWriter writer, SafeFileHandle handle, long start, long count, OriginFill? fill, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        var position = start;
+        var end = count < 0 ? long.MaxValue : start + count;
+        try
+        {
+            while (position < end)
+            {
+                var available = end;
+                if (fill is not null)
+                {
+                    available = Math.Min(end, await fill.WaitForAsync(position, cancellationToken));
+                    if (available <= position)
+                    {
+                        if (count >= 0)
+                        {
+                            throw new FillFailedException("fill ended before the announced length");
+                        }
+
+                        break;
+                    }
+                }
+
+                var want = (int)Math.Min(buffer.Length, available - position);
+                var read = RandomAccess.Read(handle, buffer.AsSpan(0, want), ObjectFile.HeaderSize + position);
+                if (read <= 0)
+                {
+                    throw new IOException("cached object is shorter than its metadata says");
+                }
+
+                position += read;
+                var flush = await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return position - start;
+    }
+
+    private static async ValueTask<long> WritePassthroughAsync(HttpContext context, FillHead head, StringValues cacheStatus, bool isHead)
+    {
+        var response = context.Response;
+        response.StatusCode = head.StatusCode;
+        response.Headers[CacheStatus.HeaderName] = cacheStatus;
+        if (head.ContentType is not null)
+        {
+            response.ContentType = head.ContentType;
+        }
+
+        if (head.CacheControl is not null)
+        {
+            response.Headers.CacheControl = head.CacheControl;
+        }
+
+        if (head.Location is not null)
+        {
+            response.Headers.Location = head.Location;
+        }
+
+        response.ContentLength = head.Body.Length;
+        if (!isHead && head.Body.Length > 0)
+        {
+            await response.Body.WriteAsync(head.Body, context.RequestAborted);
+            return head.Body.Length;
+        }
+
+        return 0;
+    }
+
+    private void WriteOptions(HttpContext context)
+    {
+        var headers = context.Response.Headers;
+        headers.Allow = AllowedMethods;
+        if (!StringValues.IsNullOrEmpty(_corsOrigin) && !StringValues.IsNullOrEmpty(context.Request.Headers.AccessControlRequestMethod))
+        {
+            headers.AccessControlAllowMethods = AllowedMethods;
+            headers.AccessControlAllowHeaders = AllowedRequestHeaders;
+            headers.AccessControlMaxAge = PreflightMaxAge;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    internal static Task WriteTextAsync(HttpContext context, int status, string text)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "text/plain; charset=utf-8";
+        response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(text);
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.WriteAsync(text, context.RequestAborted);
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Response for {Key} aborted mid-body: {Reason}")]
+    private static partial void LogResponseAborted(ILogger logger, string key, string reason);
+
+    /// <summary>Per-request facts collected for metrics.</summary>
+    private readonly record struct Outcome(CacheResult Result, long Bytes);
+}
