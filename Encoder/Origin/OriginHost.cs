@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
+
+namespace Edge.Encoder.Origin;
+
+/// <summary>
+/// Serves a published content directory as the CDN's origin: strong validators, ranges, the
+/// video media types, and long cache lifetimes for segments (titles are published once, atomically).
+/// </summary>
+public static class OriginHost
+{
+    /// <summary>Cache lifetime the origin gives segments; titles never change in place.</summary>
+    public const string SegmentCacheControl = "public, max-age=31536000, immutable";
+
+    /// <summary>Cache lifetime the origin gives manifests.</summary>
+    public const string ManifestCacheControl = "public, max-age=60";
+
+    public static WebApplication Build(string contentDirectory, string[] args)
+    {
+        var root = Path.GetFullPath(contentDirectory);
+        if (!Directory.Exists(root))
+        {
+            throw new DirectoryNotFoundException($"content directory '{root}' does not exist");
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        var app = builder.Build();
+
+        var types = new FileExtensionContentTypeProvider();
+        types.Mappings[".m3u8"] = "application/vnd.apple.mpegurl";
+        types.Mappings[".mpd"] = "application/dash+xml";
+        types.Mappings[".m4s"] = "video/iso.segment";
+        types.Mappings[".cmfv"] = "video/mp4";
+        types.Mappings[".cmfa"] = "audio/mp4";
+        types.Mappings[".vtt"] = "text/vtt";
+
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new PhysicalFileProvider(root),
+            ContentTypeProvider = types,
+            ServeUnknownFileTypes = false,
+            OnPrepareResponse = context =>
+            {
+                var name = context.File.Name;
+                context.Context.Response.Headers.CacheControl =
+                    name.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".mpd", StringComparison.OrdinalIgnoreCase)
+                        ? ManifestCacheControl
+                        : SegmentCacheControl;
+                context.Context.Response.Headers.AccessControlAllowOrigin = "*";
+            },
+        });
+        app.Run(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return context.Response.WriteAsync("not found\n");
+        });
+        return app;
+    }
+}

@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Edge.Testing;
+
+/// <summary>One object an <see cref="OriginServer"/> serves, and how it misbehaves.</summary>
+public sealed class OriginObject
+{
+    public required byte[] Body { get; init; }
+
+    public string ContentType { get; init; } = "application/octet-stream";
+
+    public string? CacheControl { get; init; } = "public, max-age=3600";
+
+    public string? ETag { get; init; }
+
+    public DateTimeOffset LastModified { get; init; } = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    public int StatusCode { get; init; } = 200;
+
+    /// <summary>Send the body without Content-Length (chunked).</summary>
+    public bool Chunked { get; init; }
+
+    /// <summary>After this many body bytes, wait for <see cref="Release"/> before sending the rest.</summary>
+    public int? HoldAfter { get; init; }
+
+    /// <summary>Completed by the test to let a held body continue.</summary>
+    public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completed by the origin once it has sent the bytes before <see cref="HoldAfter"/>.</summary>
+    public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>After <see cref="HoldAfter"/> bytes and the release, abort the connection instead of finishing.</summary>
+    public bool AbortAfterHold { get; init; }
+
+    /// <summary>Wait for <see cref="Release"/> before sending headers at all.</summary>
+    public bool HoldHeaders { get; init; }
+}
+
+/// <summary>A real HTTP origin on loopback whose objects, counts and faults a test controls.</summary>
+public sealed class OriginServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, OriginObject> _objects = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
+
+    private OriginServer(WebApplication app) => _app = app;
+
+    public string Url { get; private set; } = "";
+
+    public static async Task<OriginServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var origin = new OriginServer(app);
+        app.Run(origin.ServeAsync);
+        await app.StartAsync();
+        origin.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return origin;
+    }
+
+    public void Add(string path, OriginObject value) => _objects[path] = value;
+
+    public OriginObject Add(string path, byte[] body, string contentType = "application/octet-stream")
+    {
+        var value = new OriginObject { Body = body, ContentType = contentType };
+        _objects[path] = value;
+        return value;
+    }
+
+    /// <summary>Adds every file under <paramref name="directory"/> at <paramref name="prefix"/>/relative path.</summary>
+    public void AddDirectory(string prefix, string directory)
+    {
+        foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(directory, file).Replace('\\', '/');
+            var type = Path.GetExtension(file) switch
+            {
+                ".m3u8" => "application/vnd.apple.mpegurl",
+                ".mpd" => "application/dash+xml",
+                ".mp4" => "video/mp4",
+                _ => "video/iso.segment",
+            };
+            Add($"{prefix}/{relative}", File.ReadAllBytes(file), type);
+        }
+    }
+
+    public int RequestCount(string path) => _requests.GetValueOrDefault(path);
+
+    public int TotalRequests => _requests.Values.Sum();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var value in _objects.Values)
+        {
+            value.Release.TrySetResult();
+        }
+
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task ServeAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        _requests.AddOrUpdate(path, 1, (_, n) => n + 1);
+        if (!_objects.TryGetValue(path, out var value))
+        {
+            context.Response.StatusCode = 404;
+            context.Response.ContentType = "text/plain";
+            await context.Response.WriteAsync("no such object\n");
+            return;
+        }
+
+        if (value.HoldHeaders)
+        {
+            await value.Release.Task;
+        }
+
+        var response = context.Response;
+        response.StatusCode = value.StatusCode;
+        response.ContentType = value.ContentType;
+        if (value.CacheControl is not null)
+        {
+            response.Headers.CacheControl = value.CacheControl;
+        }
+
+        if (value.ETag is not null)
+        {
+            response.Headers.ETag = value.ETag;
+        }
+
+        response.Headers.LastModified = value.LastModified.ToString("R", CultureInfo.InvariantCulture);
+        if (!value.Chunked)
+        {
+            response.ContentLength = value.Body.Length;
+        }
+
+        var body = value.Body.AsMemory();
+        if (value.HoldAfter is { } hold)
+        {
+            await response.Body.WriteAsync(body[..hold]);
+            await response.Body.FlushAsync();
+            value.Held.TrySetResult();
+            await value.Release.Task;
+            if (value.AbortAfterHold)
+            {
+                context.Abort();
+                return;
+            }
+
+            body = body[hold..];
+        }
+
+        await response.Body.WriteAsync(body);
+    }
+}

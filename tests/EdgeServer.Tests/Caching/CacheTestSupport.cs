@@ -1,0 +1,52 @@
+using Edge.EdgeServer.Caching;
+using Edge.EdgeServer.Caching.Internal;
+using Edge.EdgeServer.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Edge.EdgeServer.Tests.Caching;
+
+internal static class CacheTestSupport
+{
+    public static DiskCache CreateCache(string directory, long maxBytes, string policy = EvictionPolicies.S3Fifo)
+    {
+        var options = Options.Create(new EdgeOptions { CacheDirectory = directory, OriginUrl = "http://127.0.0.1:1", CacheMaxBytes = maxBytes, EvictionPolicy = policy });
+        IEvictionPolicy eviction = policy == EvictionPolicies.Lru ? new LruEvictionPolicy() : new S3FifoEvictionPolicy(maxBytes);
+        return new DiskCache(options, eviction, NullLogger<DiskCache>.Instance);
+    }
+
+    /// <summary>Stores an object the way a fill does: reserve, write to a temporary file, publish.</summary>
+    public static CacheEntry? Store(DiskCache cache, string key, byte[] body)
+    {
+        var size = ObjectFile.HeaderSize + body.Length;
+        if (!cache.TryReserve(size))
+        {
+            return null;
+        }
+
+        using var temp = cache.CreateTemp();
+        RandomAccess.Write(temp.Handle, body, ObjectFile.HeaderSize);
+        return cache.Publish(temp, Metadata(key, body.Length), size);
+    }
+
+    public static ObjectMetadata Metadata(string key, long length) => new()
+    {
+        Key = key,
+        ContentLength = length,
+        ContentType = "video/iso.segment",
+        ETag = "\"e\"",
+        LastModified = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
+        StoredAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
+    };
+
+    public static bool IsCached(DiskCache cache, string key)
+    {
+        if (!cache.TryAcquire(CacheKey.Hash(key), key, out var lease))
+        {
+            return false;
+        }
+
+        lease.Dispose();
+        return true;
+    }
+}
