@@ -57,22 +57,23 @@ internal sealed partial class FillCoordinator : IDisposable
     public int Running => Volatile.Read(ref _running);
 
     /// <summary>
-    /// Joins the running fill of <paramref name="key"/> or starts one. Returns null when the object
-    /// was published meanwhile, so the caller looks in the cache again.
+    /// Joins the running fill of <paramref name="key"/> or starts one; the caller must
+    /// <see cref="OriginFill.Leave"/> it. Returns null when a fill finished meanwhile, so the caller
+    /// looks in the cache again.
     /// </summary>
     public OriginFill? GetOrStart(UInt128 hash, string key, out bool started)
     {
         started = false;
         if (_fills.TryGetValue(hash, out var existing))
         {
-            return existing;
+            return existing.TryJoin() ? existing : null;
         }
 
         var fill = new OriginFill(hash, key);
         var actual = _fills.GetOrAdd(hash, fill);
         if (!ReferenceEquals(actual, fill))
         {
-            return actual;
+            return actual.TryJoin() ? actual : null;
         }
 
         // A fill may have published and left between the caller's cache lookup and here.
@@ -83,14 +84,16 @@ internal sealed partial class FillCoordinator : IDisposable
         }
 
         started = true;
+        fill.TryJoin();
         _ = RunAsync(fill, shared: true);
         return fill;
     }
 
-    /// <summary>Starts a fetch that nobody joins: for a client that must not share an uncacheable response.</summary>
+    /// <summary>Starts a fetch that nobody else joins, for a client that must not share an uncacheable response.</summary>
     public OriginFill StartPrivate(UInt128 hash, string key)
     {
         var fill = new OriginFill(hash, key);
+        fill.TryJoin();
         _ = RunAsync(fill, shared: false);
         return fill;
     }
@@ -130,7 +133,7 @@ internal sealed partial class FillCoordinator : IDisposable
                 _fills.TryRemove(new KeyValuePair<UInt128, OriginFill>(fill.Hash, fill));
             }
 
-            fill.Temp?.Dispose();
+            fill.Leave();
             Interlocked.Decrement(ref _running);
         }
     }

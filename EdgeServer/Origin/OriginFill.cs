@@ -17,6 +17,9 @@ internal sealed class OriginFill(UInt128 hash, string key)
     private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _available;
     private int _state;
+
+    // One reference for the fetch itself plus one per client reading; the file closes at zero.
+    private int _references = 1;
     private string? _failure;
     private TempObject? _temp;
 
@@ -36,29 +39,32 @@ internal sealed class OriginFill(UInt128 hash, string key)
 
     internal void SetHead(FillHead head) => _head.TrySetResult(head);
 
-    /// <summary>Takes a reference on the temporary file; false once the fill has let it go.</summary>
-    public bool TryAddReader()
+    /// <summary>Joins as a reader so the temporary file stays open; false once the fill has finished and let it go.</summary>
+    public bool TryJoin()
     {
-        var handle = _temp?.Handle;
-        if (handle is null)
+        var current = Volatile.Read(ref _references);
+        while (current > 0)
         {
-            return false;
+            var seen = Interlocked.CompareExchange(ref _references, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
         }
 
-        var added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            return false;
-        }
-
-        return added;
+        return false;
     }
 
-    public void ReleaseReader() => _temp?.Handle.DangerousRelease();
+    /// <summary>Drops a reference taken by <see cref="TryJoin"/> or held by the fetch; the last one closes the file.</summary>
+    public void Leave()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            _temp?.Dispose();
+        }
+    }
 
     /// <summary>
     /// Waits until more than <paramref name="position"/> body bytes are on disk and returns how many

@@ -27,7 +27,7 @@ internal sealed partial class EdgeRequestHandler
 
     private static readonly StringValues AcceptRangesBytes = "bytes";
     private static readonly StringValues AllowedMethods = "GET, HEAD, OPTIONS";
-    private static readonly StringValues ExposedHeaders = "Cache-Status, Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified, Age";
+    private static readonly StringValues ExposedHeaders = "Cache-Status, Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified";
     private static readonly StringValues AllowedRequestHeaders = "Range, If-Range, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since";
     private static readonly StringValues PreflightMaxAge = "86400";
 
@@ -131,19 +131,23 @@ internal sealed partial class EdgeRequestHandler
                 continue;
             }
 
-            var served = await ServeFillAsync(context, fill, leader, isHead);
-            if (served is { } result)
+            try
             {
-                return result;
+                return await ServeFillAsync(context, fill, leader, isHead);
+            }
+            finally
+            {
+                fill.Leave();
             }
         }
 
+        // Only reached if the object is evicted between each fill finishing and the next lookup.
         await WriteTextAsync(context, StatusCodes.Status503ServiceUnavailable, "the object changed while being served; retry\n");
         return new Outcome(CacheResult.Error, 0);
     }
 
-    /// <summary>Serves from a fill in progress; null when the fill let go of its file before this reader joined.</summary>
-    private async ValueTask<Outcome?> ServeFillAsync(HttpContext context, OriginFill fill, bool leader, bool isHead)
+    /// <summary>Serves from a fill this request has joined.</summary>
+    private async ValueTask<Outcome> ServeFillAsync(HttpContext context, OriginFill fill, bool leader, bool isHead)
     {
         FillHead head;
         try
@@ -186,22 +190,17 @@ internal sealed partial class EdgeRequestHandler
         {
             // An uncacheable response is not shared: this client gets a fetch of its own.
             var own = _fills.StartPrivate(fill.Hash, fill.Key);
-            return await ServeFillAsync(context, own, leader: true, isHead);
+            try
+            {
+                return await ServeFillAsync(context, own, leader: true, isHead);
+            }
+            finally
+            {
+                own.Leave();
+            }
         }
 
-        if (!fill.TryAddReader())
-        {
-            return null;
-        }
-
-        try
-        {
-            return await ServeAsync(context, fill.Handle!, head.Metadata!, cacheStatus, fill, isHead, result);
-        }
-        finally
-        {
-            fill.ReleaseReader();
-        }
+        return await ServeAsync(context, fill.Handle!, head.Metadata!, cacheStatus, fill, isHead, result);
     }
 
     private async ValueTask<Outcome> ServeAsync(HttpContext context, SafeFileHandle handle, ObjectMetadata metadata, StringValues cacheStatus, OriginFill? fill, bool isHead, CacheResult result)
