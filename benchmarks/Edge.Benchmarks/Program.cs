@@ -1,3 +1,4 @@
 using BenchmarkDotNet.Running;
+using Edge.Benchmarks.Serving;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(RequestParsingBenchmarks).Assembly).Run(args);
