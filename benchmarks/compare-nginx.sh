@@ -27,6 +27,7 @@ http {
   server { listen 127.0.0.1:18081; root $work/files; }
 }
 CONF
+chmod -R a+rX "$work"
 nginx -p "$work" -c nginx.conf
 
 dotnet build EdgeServer -c Release -v quiet -nologo >/dev/null
