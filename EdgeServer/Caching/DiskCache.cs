@@ -50,8 +50,6 @@ internal sealed partial class DiskCache : IDisposable
 
     public long EvictedBytes => Interlocked.Read(ref _evictedBytes);
 
-    public string PolicyName => _policy.Name;
-
     /// <summary>Looks up an object and takes a reference on its file. The hit path.</summary>
     public bool TryAcquire(UInt128 hash, string key, out CacheLease lease)
     {

@@ -2,6 +2,7 @@ using Edge.EdgeServer.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Primitives;
 
 namespace Edge.EdgeServer.Health;
 
@@ -15,23 +16,20 @@ internal static class HealthEndpoints
 
         app.Map("/healthz", branch => branch.Run(context =>
         {
-            context.Response.Headers[CacheStatus.HeaderName] = bypass;
-            context.Response.Headers.CacheControl = "no-store";
+            NotCacheable(context, bypass);
             return EdgeRequestHandler.WriteTextAsync(context, StatusCodes.Status200OK, "ok\n");
         }));
 
         app.Map("/readyz", branch => branch.Run(context =>
         {
-            context.Response.Headers[CacheStatus.HeaderName] = bypass;
-            context.Response.Headers.CacheControl = "no-store";
+            NotCacheable(context, bypass);
             var ready = state.IsReady(out var reason);
             return EdgeRequestHandler.WriteTextAsync(context, ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, reason + "\n");
         }));
 
         app.Map("/admin/drain", branch => branch.Run(context =>
         {
-            context.Response.Headers[CacheStatus.HeaderName] = bypass;
-            context.Response.Headers.CacheControl = "no-store";
+            NotCacheable(context, bypass);
             switch (context.Request.Method)
             {
                 case "PUT" or "POST":
@@ -49,5 +47,12 @@ internal static class HealthEndpoints
 
             return EdgeRequestHandler.WriteTextAsync(context, StatusCodes.Status200OK, state.Draining ? "draining\n" : "serving\n");
         }));
+    }
+
+    // Health answers describe this instant; no cache on the way may keep them.
+    private static void NotCacheable(HttpContext context, StringValues bypass)
+    {
+        context.Response.Headers[CacheStatus.HeaderName] = bypass;
+        context.Response.Headers.CacheControl = "no-store";
     }
 }

@@ -33,7 +33,6 @@ internal sealed partial class FillCoordinator : IDisposable
     private readonly ILogger<FillCoordinator> _logger;
     private readonly EdgeOptions _options;
     private readonly CancellationTokenSource _stopping = new();
-    private int _running;
 
     public FillCoordinator(
         DiskCache cache,
@@ -52,9 +51,6 @@ internal sealed partial class FillCoordinator : IDisposable
         _logger = logger;
         lifetime.ApplicationStopped.Register(_stopping.Cancel);
     }
-
-    /// <summary>Fills running now.</summary>
-    public int Running => Volatile.Read(ref _running);
 
     /// <summary>
     /// Joins the running fill of <paramref name="key"/> or starts one; the caller must
@@ -107,7 +103,6 @@ internal sealed partial class FillCoordinator : IDisposable
 
     private async Task RunAsync(OriginFill fill, bool shared)
     {
-        Interlocked.Increment(ref _running);
         long reserved = 0;
         try
         {
@@ -134,7 +129,6 @@ internal sealed partial class FillCoordinator : IDisposable
             }
 
             fill.Leave();
-            Interlocked.Decrement(ref _running);
         }
     }
 

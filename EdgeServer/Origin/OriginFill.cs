@@ -31,8 +31,6 @@ internal sealed class OriginFill(UInt128 hash, string key)
 
     public SafeFileHandle? Handle => _temp?.Handle;
 
-    public long Available => Volatile.Read(ref _available);
-
     internal void SetTemp(TempObject temp) => _temp = temp;
 
     internal TempObject? Temp => _temp;
