@@ -15,8 +15,14 @@ public static class EdgeApplication
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-        builder.Services.AddEdgeServer(builder.Configuration).AddDiskCache().AddPrometheusMetrics();
+        var connections = new ConnectionCounter();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(connections.Wrap));
+        });
+        builder.Services.AddSingleton(connections);
+        builder.Services.AddEdgeServer(builder.Configuration).AddDiskCache().AddPrometheusMetrics().AddControlPlaneReporting();
         configure?.Invoke(builder);
 
         var app = builder.Build();

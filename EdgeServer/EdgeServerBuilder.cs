@@ -31,6 +31,7 @@ public static class EdgeServerServiceCollectionExtensions
         services.TryAddSingleton<FillCoordinator>();
         services.TryAddSingleton<EdgeRequestHandler>();
         services.TryAddSingleton<NodeState>();
+        services.TryAddSingleton<ConnectionCounter>();
         return new Builder(services);
     }
 
@@ -54,6 +55,14 @@ public static class EdgeServerServiceCollectionExtensions
         builder.Services.TryAddSingleton(sp => new EdgeMetrics(
             sp.GetRequiredService<DiskCache>(),
             sp.GetRequiredService<IOptions<EdgeOptions>>().Value.NodeId));
+        return builder;
+    }
+
+    /// <summary>Adds heartbeats to the control planes named by <c>Edge:ControlPlaneUrls</c>.</summary>
+    public static IEdgeServerBuilder AddControlPlaneReporting(this IEdgeServerBuilder builder)
+    {
+        builder.Services.TryAddSingleton<HeartbeatReporter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatReporter>());
         return builder;
     }
 

@@ -95,7 +95,7 @@ public static class TopologyParser
             var text = doc.Prefixes ?? [];
             for (var p = 0; p < text.Count; p++)
             {
-                if (!IPNetwork.TryParse(text[p], out var network))
+                if (!IPNetwork.TryParse(text[p], out var network) || !HostBitsClear(text[p], network))
                 {
                     problems.Add($"sites[{i}].prefixes[{p}]: '{text[p]}' is not a CIDR prefix such as 10.1.0.0/16 or 2001:db8::/32 (host bits must be zero)");
                 }
@@ -193,6 +193,11 @@ public static class TopologyParser
 
         return new NetworkTopology(sites, nodes, defaultSite, prefixes);
     }
+
+    // An address with host bits set (10.1.2.3/16) is most likely a typo; say so rather than silently masking it.
+    private static bool HostBitsClear(string text, IPNetwork network) =>
+        IPAddress.TryParse(text.AsSpan(0, text.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0 ? slash : text.Length), out var address)
+        && address.Equals(network.BaseAddress);
 
     private static bool IsValidId(string? id) =>
         !string.IsNullOrEmpty(id) && id.Length <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');

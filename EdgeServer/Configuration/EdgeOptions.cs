@@ -48,4 +48,12 @@ public sealed class EdgeOptions
     /// <summary>Value of <c>Access-Control-Allow-Origin</c> sent to browsers; empty turns CORS off.</summary>
     /// <remarks>Defaults to <c>*</c>: web players run on other origins.</remarks>
     public string CorsAllowOrigin { get; set; } = "*";
+
+    /// <summary>Control-plane replicas this node reports its health and load to; each gets every heartbeat.</summary>
+    /// <remarks>Defaults to none: the node does not report (control planes still probe its <c>/readyz</c>).</remarks>
+    public IList<string> ControlPlaneUrls { get; } = [];
+
+    /// <summary>How often the node reports to the control planes.</summary>
+    /// <remarks>Defaults to 1 second.</remarks>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -51,6 +51,16 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         CheckPositive(failures, nameof(EdgeOptions.OriginResponseTimeout), options.OriginResponseTimeout);
         CheckPositive(failures, nameof(EdgeOptions.OriginIdleTimeout), options.OriginIdleTimeout);
 
+        CheckPositive(failures, nameof(EdgeOptions.HeartbeatInterval), options.HeartbeatInterval);
+        for (var i = 0; i < options.ControlPlaneUrls.Count; i++)
+        {
+            var url = options.ControlPlaneUrls[i];
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || (parsed.Scheme != Uri.UriSchemeHttp && parsed.Scheme != Uri.UriSchemeHttps))
+            {
+                failures.Add($"{Prefix}{nameof(EdgeOptions.ControlPlaneUrls)}:{i} '{url}' must be an absolute http:// or https:// URL");
+            }
+        }
+
         if (options.MaxPathLength is < 16 or > 8192)
         {
             failures.Add($"{Prefix}{nameof(EdgeOptions.MaxPathLength)} must be between 16 and 8192 (got {options.MaxPathLength})");

@@ -33,6 +33,9 @@ internal sealed class EdgeMetrics
     private readonly ConcurrentDictionary<(int Status, CacheResult Result), Counter.Child> _requestChildren = new();
     private readonly Counter.Child[] _bytesChildren;
     private readonly Histogram.Child[] _durationChildren;
+    private long _totalRequests;
+    private long _totalHits;
+    private long _totalBytes;
 
     public EdgeMetrics(DiskCache cache, string nodeId)
     {
@@ -82,14 +85,30 @@ internal sealed class EdgeMetrics
 
     public Counter CollapsedRequests { get; }
 
+    /// <summary>Requests answered since start, for the node's heartbeat.</summary>
+    public long TotalRequests => Interlocked.Read(ref _totalRequests);
+
+    /// <summary>Requests answered from the cache since start.</summary>
+    public long TotalHits => Interlocked.Read(ref _totalHits);
+
+    /// <summary>Body bytes sent to clients since start.</summary>
+    public long TotalResponseBytes => Interlocked.Read(ref _totalBytes);
+
     public void RecordRequest(int status, CacheResult result, long bytes, long startTimestamp)
     {
         var child = _requestChildren.GetOrAdd((status, result), static (key, requests) =>
             requests.WithLabels(key.Status.ToString(CultureInfo.InvariantCulture), ResultNames[(int)key.Result]), _requests);
         child.Inc();
+        Interlocked.Increment(ref _totalRequests);
+        if (result == CacheResult.Hit)
+        {
+            Interlocked.Increment(ref _totalHits);
+        }
+
         if (bytes > 0)
         {
             _bytesChildren[(int)result].Inc(bytes);
+            Interlocked.Add(ref _totalBytes, bytes);
         }
 
         _durationChildren[(int)result].Observe(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);

@@ -1,114 +1,21 @@
-using System.Diagnostics;
-using System.Text;
-using System.Text.RegularExpressions;
-
 namespace Edge.Testing;
 
-/// <summary>An edge node in a process of its own, so tests can kill it like an operator's machine would.</summary>
-public sealed partial class EdgeProcess : IAsyncDisposable
+/// <summary>Edge nodes in processes of their own.</summary>
+public static class EdgeProcess
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public const string Assembly = "EdgeServer.dll";
 
-    private EdgeProcess(Process process) => _process = process;
+    public static HostProcess Launch(params string[] args) => HostProcess.Launch(Assembly, args);
 
-    public string Url { get; private set; } = "";
+    public static Task<HostProcess> StartAsync(params string[] args) => HostProcess.StartAsync(Assembly, args);
+}
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+/// <summary>Control-plane replicas in processes of their own.</summary>
+public static class ControlPlaneProcess
+{
+    public const string Assembly = "ControlPlane.dll";
 
-    public int ExitCode => _process.ExitCode;
+    public static HostProcess Launch(params string[] args) => HostProcess.Launch(Assembly, args);
 
-    /// <summary>Path of the edge server assembly built next to the tests.</summary>
-    public static string AssemblyPath => Path.Combine(AppContext.BaseDirectory, "EdgeServer.dll");
-
-    public static EdgeProcess Launch(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        info.ArgumentList.Add(AssemblyPath);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var edge = new EdgeProcess(process);
-        process.OutputDataReceived += (_, e) => edge.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => edge.OnLine(e.Data);
-        process.Exited += (_, _) => edge._listening.TrySetException(new InvalidOperationException("edge exited before listening:\n" + edge.Output));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return edge;
-    }
-
-    /// <summary>Starts a node on a free loopback port and waits until it listens.</summary>
-    public static async Task<EdgeProcess> StartAsync(params string[] args)
-    {
-        var edge = Launch(["--urls=http://127.0.0.1:0", .. args]);
-        edge.Url = await edge._listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        return edge;
-    }
-
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
-        return _process.ExitCode;
-    }
-
-    /// <summary>SIGKILL: no shutdown code runs, as when a machine loses power or the OOM killer strikes.</summary>
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
-        await WaitForExitAsync(TimeSpan.FromSeconds(30));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await KillAsync();
-        _process.Dispose();
-    }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-
-        var match = ListeningLine().Match(line);
-        if (match.Success)
-        {
-            _listening.TrySetResult(match.Groups[1].Value);
-        }
-    }
-
-    [GeneratedRegex(@"Now listening on: (http://\S+)")]
-    private static partial Regex ListeningLine();
+    public static Task<HostProcess> StartAsync(params string[] args) => HostProcess.StartAsync(Assembly, args);
 }
