@@ -32,6 +32,7 @@ internal enum NodeState
 internal sealed class NodeHealth(string nodeId)
 {
     private long _decisionsSinceReport;
+    private long _egressBps;
 
     public string NodeId { get; } = nodeId;
 
@@ -57,6 +58,13 @@ internal sealed class NodeHealth(string nodeId)
 
     /// <summary>When the node last came up after being down; the ramp counts from here. Null: not ramping.</summary>
     public DateTimeOffset? RampStart { get; set; }
+
+    /// <summary>Egress from the newest report, read live by steering so load counts the moment it is reported.</summary>
+    public long EgressBps
+    {
+        get => Volatile.Read(ref _egressBps);
+        set => Volatile.Write(ref _egressBps, value);
+    }
 
     /// <summary>Players sent to this node since its last report; they count against its capacity until it reports them.</summary>
     public long DecisionsSinceReport => Volatile.Read(ref _decisionsSinceReport);

@@ -22,6 +22,7 @@ internal sealed partial class NodeHealthTracker
     private readonly ConcurrentDictionary<string, NodeHealth> _nodes = new(StringComparer.Ordinal);
     private readonly DateTimeOffset _started;
     private readonly TimeSpan _heartbeatWindow;
+    private readonly TimeSpan _refreshAfter;
     private readonly Lock _refreshGate = new();
     private HealthView? _view;
 
@@ -33,6 +34,7 @@ internal sealed partial class NodeHealthTracker
         _logger = logger;
         _started = time.GetUtcNow();
         _heartbeatWindow = _options.HeartbeatInterval * _options.DownAfterMissedHeartbeats;
+        _refreshAfter = _options.HeartbeatInterval / 4;
         topology.Changed += _ => Refresh();
     }
 
@@ -42,8 +44,15 @@ internal sealed partial class NodeHealthTracker
     /// </summary>
     public TimeSpan StartupGrace => _heartbeatWindow + _options.ProbeInterval * _options.DownAfterFailedProbes;
 
-    /// <summary>The newest snapshot; refreshed by <see cref="Refresh"/>.</summary>
-    public HealthView View => Volatile.Read(ref _view) ?? Refresh();
+    /// <summary>The newest snapshot, judged again when it is older than a quarter of a heartbeat interval.</summary>
+    public HealthView View
+    {
+        get
+        {
+            var view = Volatile.Read(ref _view);
+            return view is not null && _time.GetUtcNow() - view.At < _refreshAfter ? view : Refresh();
+        }
+    }
 
     /// <summary>Records a heartbeat; false if the node is not in the topology.</summary>
     public bool RecordHeartbeat(NodeReport report)
@@ -63,6 +72,7 @@ internal sealed partial class NodeHealthTracker
             health.LastReport = report;
             health.Ready = report.Ready;
             health.Draining = report.Draining;
+            health.EgressBps = report.EgressBitsPerSecond;
             health.ResetDecisions();
         }
 

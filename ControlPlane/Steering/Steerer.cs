@@ -140,7 +140,7 @@ internal sealed class Steerer
                 continue;
             }
 
-            var nodeLoad = status.ReportedEgressBps + (double)status.Health.DecisionsSinceReport * _options.ExpectedSessionBitsPerSecond;
+            var nodeLoad = status.Health.EgressBps + (double)status.Health.DecisionsSinceReport * _options.ExpectedSessionBitsPerSecond;
             load += nodeLoad;
             capacity += node.CapacityBps;
             ranked[count++] = new Ranked(i, _placement.Score(titleHash, node), nodeLoad / node.CapacityBps);
