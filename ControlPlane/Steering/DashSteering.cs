@@ -11,7 +11,9 @@ internal static class DashSteering
 {
     public static string Rewrite(string mpd, string mpdPath, IReadOnlyList<Pathway> pathways, string serverUri)
     {
-        var document = XDocument.Parse(mpd, LoadOptions.PreserveWhitespace);
+        // An MPD never needs a DTD; refusing one rules out entity expansion attacks.
+        using var reader = XmlReader.Create(new StringReader(mpd), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+        var document = XDocument.Load(reader, LoadOptions.PreserveWhitespace);
         var root = document.Root ?? throw new XmlException("the MPD has no root element");
         if (root.Name.LocalName != "MPD")
         {
