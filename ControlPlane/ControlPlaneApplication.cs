@@ -32,7 +32,12 @@ public static class ControlPlaneApplication
         topology.Load();
         topology.Watch();
 
-        app.UseForwardedHeaders(ForwardedHeaders(options));
+        // The middleware believes everyone when its lists are empty, so it runs only when proxies are named.
+        if (options.TrustedProxies.Count > 0)
+        {
+            app.UseForwardedHeaders(ForwardedHeaders(options));
+        }
+
         app.UseRouting();
 
         app.MapGet("/healthz", () => "ok\n");
@@ -44,7 +49,7 @@ public static class ControlPlaneApplication
         return app;
     }
 
-    // X-Forwarded-For is believed only from the configured proxies; by default from no one (not even loopback).
+    // X-Forwarded-For is believed only from the configured proxies (not loopback by default).
     private static ForwardedHeadersOptions ForwardedHeaders(ControlPlaneOptions options)
     {
         var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor, ForwardLimit = null };
