@@ -56,6 +56,9 @@ internal sealed class NodeHealth(string nodeId)
 
     public DateTimeOffset StateSince { get; set; }
 
+    /// <summary>This control plane has seen the node up before.</summary>
+    public bool WasUp { get; set; }
+
     /// <summary>When the node last came up after being down; the ramp counts from here. Null: not ramping.</summary>
     public DateTimeOffset? RampStart { get; set; }
 

@@ -39,7 +39,7 @@ internal sealed partial class NodeHealthTracker
     }
 
     /// <summary>
-    /// Nodes first seen up this soon after the control plane started are not ramped: the control plane
+    /// Nodes first seen up (not coming back) this soon after the control plane started are not ramped: the control plane
     /// cannot know whether they were serving all along.
     /// </summary>
     public TimeSpan StartupGrace => _heartbeatWindow + _options.ProbeInterval * _options.DownAfterFailedProbes;
@@ -194,7 +194,9 @@ internal sealed partial class NodeHealthTracker
             {
                 health.State = NodeState.Up;
                 health.StateSince = now;
-                health.RampStart = now - _started < StartupGrace ? null : now;
+                // Ramp unless this is the first sighting just after start-up, when the node may have been serving all along.
+                health.RampStart = !health.WasUp && now - _started < StartupGrace ? null : now;
+                health.WasUp = true;
                 LogUp(_logger, node.Id, node.Site.Id, health.RampStart is null ? TimeSpan.Zero : _options.RampUpDuration);
             }
             else if (!up && health.State == NodeState.Up)

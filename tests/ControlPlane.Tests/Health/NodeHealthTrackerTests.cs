@@ -107,6 +107,20 @@ public sealed class NodeHealthTrackerTests
     }
 
     [Fact]
+    public void Refresh_NodeSeenDownDuringStartupGrace_StillRampsOnReturn()
+    {
+        using var world = SteeringWorld.Create(OneSite);
+        world.Tracker.RecordProbe("ams-1", ProbeResult.Ready);
+        world.Tracker.RecordProbe("ams-1", ProbeResult.Failed, "refused");
+        world.Tracker.RecordProbe("ams-1", ProbeResult.Failed, "refused");
+        Assert.Equal(NodeState.Down, Status(world, "ams-1").State);
+
+        world.Tracker.RecordProbe("ams-1", ProbeResult.Ready);
+
+        Assert.Equal(0.0, Status(world, "ams-1").RampFraction);
+    }
+
+    [Fact]
     public void Refresh_NodeComesBack_RampsUpLinearly()
     {
         using var world = SteeringWorld.Create(OneSite, o => o.RampUpDuration = TimeSpan.FromSeconds(60));
