@@ -15,6 +15,8 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:NodeId", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:NodeId=bad id!")]
     [InlineData("Edge:EvictionPolicy", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:EvictionPolicy=random")]
     [InlineData("Edge:CacheDirectory", "--Edge:CacheDirectory=/proc/edge-cache", "--Edge:OriginUrl=http://127.0.0.1:1")]
+    [InlineData("Edge:ControlPlaneUrls:0", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:ControlPlaneUrls:0=cp.example")]
+    [InlineData("Edge:HeartbeatInterval", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:HeartbeatInterval=00:00:00")]
     public async Task Start_BadConfiguration_FailsNamingTheKey(string key, params string[] args)
     {
         using var dir = new TempDirectory();

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Text.Json;
+using System.Threading.Channels;
+using Edge.Contracts;
+using Edge.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Edge.EdgeServer.Tests.Health;
+
+public sealed class HeartbeatReporterTests
+{
+    [Fact]
+    public async Task ExecuteAsync_TwoControlPlanes_EachGetsReportsWithLoadAndDraining()
+    {
+        await using var first = await Receiver.StartAsync();
+        await using var second = await Receiver.StartAsync();
+        await using var origin = await OriginServer.StartAsync();
+        origin.Add("/t/seg.m4s", new byte[256 * 1024]);
+        using var cache = new TempDirectory();
+        await using var edge = await EdgeHost.StartAsync(origin.Url, cache.Path, nodeId: "edge-hb", extra:
+        [
+            $"--Edge:ControlPlaneUrls:0={first.Url}",
+            $"--Edge:ControlPlaneUrls:1={second.Url}/",
+            "--Edge:HeartbeatInterval=00:00:00.050",
+        ]);
+
+        var hello = await first.NextAsync(r => true);
+        Assert.Equal(("edge-hb", true, true, false), (hello.NodeId, hello.Healthy, hello.Ready, hello.Draining));
+        Assert.Equal("/v1/nodes/edge-hb/heartbeat", first.LastPath);
+
+        // Serve 256 KiB twice (a miss, then a hit): the next reports carry the traffic.
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await edge.Client.GetAsync("/t/seg.m4s");
+            await response.Content.ReadAsByteArrayAsync();
+        }
+
+        var loaded = await first.NextAsync(r => r.Requests >= 2 && r.Hits >= 1);
+        Assert.True(loaded.CacheUsedBytes >= 256 * 1024);
+        Assert.True(loaded.CacheMaxBytes > loaded.CacheUsedBytes);
+        Assert.True(loaded.ActiveConnections >= 1);
+
+        // The bytes land in the report that first counts the requests, or (if counted mid-report) the one after.
+        var egress = loaded.EgressBitsPerSecond > 0 ? loaded : await first.NextAsync(r => r.EgressBitsPerSecond > 0);
+        Assert.True(egress.EgressBitsPerSecond >= 8 * 256 * 1024 / 2, $"{egress.EgressBitsPerSecond} bit/s");
+
+        using (await edge.Client.PutAsync("/admin/drain", null))
+        {
+        }
+
+        var draining = await second.NextAsync(r => r.Draining);
+        Assert.False(draining.Ready);
+        Assert.Equal("draining", draining.Reason);
+    }
+
+    /// <summary>A stand-in control plane that records the heartbeats it is sent.</summary>
+    private sealed class Receiver : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly Channel<NodeReport> _reports = Channel.CreateUnbounded<NodeReport>();
+
+        private Receiver(WebApplication app) => _app = app;
+
+        public string Url { get; private set; } = "";
+
+        public string? LastPath { get; private set; }
+
+        public static async Task<Receiver> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder(["--urls=http://127.0.0.1:0"]);
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            var receiver = new Receiver(app);
+            app.Run(async context =>
+            {
+                receiver.LastPath = context.Request.Path;
+                var report = await JsonSerializer.DeserializeAsync(context.Request.Body, ContractsJsonContext.Default.NodeReport);
+                receiver._reports.Writer.TryWrite(report!);
+                context.Response.StatusCode = StatusCodes.Status204NoContent;
+            });
+            await app.StartAsync();
+            receiver.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return receiver;
+        }
+
+        /// <summary>The next report that matches, within a bounded time.</summary>
+        public async Task<NodeReport> NextAsync(Func<NodeReport, bool> match)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (true)
+            {
+                var report = await _reports.Reader.ReadAsync(timeout.Token);
+                if (match(report))
+                {
+                    return report;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
