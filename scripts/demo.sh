@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Brings up a local CDN: a generated sample title, an origin serving it, and an edge node in front.
+# Brings up a local CDN: a generated sample title, an origin serving it, a control plane and three
+# edge nodes in two sites that report to it.
 # Stops everything it started on Ctrl+C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +8,8 @@ bash scripts/ensure-deps.sh
 
 work=".demo"
 origin_port="${ORIGIN_PORT:-8000}"
-edge_port="${EDGE_PORT:-8080}"
+edge_port="${EDGE_PORT:-8081}"
+control_port="${CONTROL_PORT:-8090}"
 mkdir -p "$work/cache" "$work/logs"
 
 if [ ! -f "$work/origin/sample/master.m3u8" ]; then
@@ -39,25 +41,67 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+wait_for_port() {
+  for _ in $(seq 1 150); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "edge: nothing listens on port $1; see $work/logs" >&2
+  return 1
+}
+
+# Two sites on this machine: loopback clients belong to "local-a", which falls back to "local-b".
+edge_ports=("$edge_port" "$((edge_port + 1))" "$((edge_port + 2))")
+edge_sites=(local-a local-a local-b)
+cat >"$work/topology.json" <<JSON
+{
+  "sites": [
+    {"id": "local-a", "location": {"lat": 52.37, "lon": 4.90}, "prefixes": ["127.0.0.0/8", "::1/128"], "fallback": ["local-b"]},
+    {"id": "local-b", "location": {"lat": 50.11, "lon": 8.68}, "prefixes": []}
+  ],
+  "nodes": [
+    {"id": "edge-1", "site": "local-a", "url": "http://127.0.0.1:${edge_ports[0]}", "capacityBps": 1000000000},
+    {"id": "edge-2", "site": "local-a", "url": "http://127.0.0.1:${edge_ports[1]}", "capacityBps": 1000000000},
+    {"id": "edge-3", "site": "local-b", "url": "http://127.0.0.1:${edge_ports[2]}", "capacityBps": 1000000000}
+  ]
+}
+JSON
+
 dotnet Encoder/bin/Release/net10.0/Encoder.dll serve --content "$work/origin" --urls "http://127.0.0.1:$origin_port" >"$work/logs/origin.log" 2>&1 &
 pids+=($!)
-dotnet EdgeServer/bin/Release/net10.0/EdgeServer.dll --urls "http://127.0.0.1:$edge_port" \
-  --Edge:CacheDirectory="$work/cache" --Edge:OriginUrl="http://127.0.0.1:$origin_port" \
-  --Edge:NodeId=edge-1 --Edge:CacheMaxBytes=1073741824 >"$work/logs/edge.log" 2>&1 &
+dotnet ControlPlane/bin/Release/net10.0/ControlPlane.dll --urls "http://127.0.0.1:$control_port" \
+  --ControlPlane:TopologyFile="$work/topology.json" >"$work/logs/control-plane.log" 2>&1 &
 pids+=($!)
+for i in 0 1 2; do
+  n=$((i + 1))
+  mkdir -p "$work/cache-$n"
+  dotnet EdgeServer/bin/Release/net10.0/EdgeServer.dll --urls "http://127.0.0.1:${edge_ports[$i]}" \
+    --Edge:CacheDirectory="$work/cache-$n" --Edge:OriginUrl="http://127.0.0.1:$origin_port" \
+    --Edge:NodeId="edge-$n" --Edge:CacheMaxBytes=1073741824 \
+    --Edge:ControlPlaneUrls:0="http://127.0.0.1:$control_port" >"$work/logs/edge-$n.log" 2>&1 &
+  pids+=($!)
+done
 
-for _ in $(seq 1 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$edge_port") 2>/dev/null; then break; fi
+for port in "$origin_port" "$control_port" "${edge_ports[@]}"; do wait_for_port "$port"; done
+
+# Steering answers 503 until the edges' first heartbeats arrive.
+cp="http://127.0.0.1:$control_port"
+for _ in $(seq 1 50); do
+  if [ "$(curl -s -o /dev/null -w '%{http_code}' "$cp/v1/steer/sample/master.m3u8")" = 302 ]; then break; fi
   sleep 0.2
 done
 
-url="http://127.0.0.1:$edge_port/sample/master.m3u8"
-echo "edge: origin  http://127.0.0.1:$origin_port/sample/master.m3u8"
-echo "edge: edge    $url"
-echo "edge: metrics http://127.0.0.1:$edge_port/metrics"
-echo "edge: try     ffplay $url   or   curl -sI $url"
+play="$cp/v1/play/sample/master.m3u8"
+echo "edge: origin         http://127.0.0.1:$origin_port/sample/master.m3u8"
+for i in 0 1 2; do
+  echo "edge: edge-$((i + 1)) (${edge_sites[$i]})  http://127.0.0.1:${edge_ports[$i]}/sample/master.m3u8"
+done
+echo "edge: control plane  $cp/v1/nodes   $cp/v1/topology   $cp/metrics"
+echo "edge: steer          $cp/v1/steer/sample/master.m3u8   (302 to the chosen edge; ?format=json for the ranked list)"
+echo "edge: play           $play   (content-steered master playlist)"
+echo "edge: explain        $cp/v1/explain?client=127.0.0.1&path=/sample/master.m3u8"
 if command -v ffprobe >/dev/null 2>&1; then
-  ffprobe -v error -show_entries format=duration -of default=nw=1 "$url" | sed 's/^/edge: sample title read through the edge, /'
+  ffprobe -v fatal -show_entries format=duration -of default=nw=1 "$play" | sed 's/^/edge: sample title played through steering, /'
 fi
 echo "edge: logs in $work/logs; press Ctrl+C to stop"
 wait
