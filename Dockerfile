@@ -1,16 +1,31 @@
-# Edge node image. Build: docker build -t edge-server .
+# Edge images. Edge node (default): docker build -t edge-server .
+# Control plane: docker build --target control-plane -t edge-control-plane .
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 # Project files and props first so the restore layer is cached across source edits.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY Contracts/Edge.Contracts.csproj Contracts/
 COPY EdgeServer/EdgeServer.csproj EdgeServer/
-RUN dotnet restore EdgeServer/EdgeServer.csproj
+COPY ControlPlane/ControlPlane.csproj ControlPlane/
+RUN dotnet restore EdgeServer/EdgeServer.csproj && dotnet restore ControlPlane/ControlPlane.csproj
+COPY Contracts/ Contracts/
 COPY EdgeServer/ EdgeServer/
-RUN dotnet publish EdgeServer/EdgeServer.csproj -c Release --no-restore -o /app
+COPY ControlPlane/ ControlPlane/
+RUN dotnet publish EdgeServer/EdgeServer.csproj -c Release --no-restore -o /app/edge \
+ && dotnet publish ControlPlane/ControlPlane.csproj -c Release --no-restore -o /app/control-plane
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS control-plane
 WORKDIR /app
-COPY --from=build /app ./
+COPY --from=build /app/control-plane ./
+ENV ASPNETCORE_URLS=http://+:8090 \
+    ControlPlane__TopologyFile=/etc/edge/topology.json
+EXPOSE 8090
+USER app
+ENTRYPOINT ["dotnet", "ControlPlane.dll"]
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS edge
+WORKDIR /app
+COPY --from=build /app/edge ./
 RUN mkdir -p /var/cache/edge && chown app:app /var/cache/edge
 ENV ASPNETCORE_URLS=http://+:8080 \
     Edge__CacheDirectory=/var/cache/edge
