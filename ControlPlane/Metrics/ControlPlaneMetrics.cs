@@ -48,9 +48,22 @@ internal sealed class ControlPlaneMetrics
         var nodeUp = factory.CreateGauge("controlplane_node_up", "1 if the node is up, else 0.", ["node", "site"]);
         var nodeEgress = factory.CreateGauge("controlplane_node_egress_bits_per_second", "Egress last reported by the node.", ["node", "site"]);
         var nodeConnections = factory.CreateGauge("controlplane_node_connections", "Client connections last reported by the node.", ["node", "site"]);
+        var labelled = new HashSet<(string Node, string Site)>();
         Registry.AddBeforeCollectCallback(() =>
         {
             var view = health.Refresh();
+
+            // Nodes gone from the topology (or moved to another site) leave no stale series.
+            var current = view.Topology.Nodes.Select(n => (n.Id, n.Site.Id)).ToHashSet();
+            foreach (var gone in labelled.Where(l => !current.Contains(l)).ToList())
+            {
+                nodeUp.RemoveLabelled(gone.Node, gone.Site);
+                nodeEgress.RemoveLabelled(gone.Node, gone.Site);
+                nodeConnections.RemoveLabelled(gone.Node, gone.Site);
+                labelled.Remove(gone);
+            }
+
+            labelled.UnionWith(current);
             version.Set(topology.Version);
             int up = 0, draining = 0, notReady = 0, down = 0;
             foreach (var node in view.Topology.Nodes)

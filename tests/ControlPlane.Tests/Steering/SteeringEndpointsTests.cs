@@ -261,6 +261,19 @@ public sealed class SteeringEndpointsTests
         Assert.Contains("controlplane_node_up{node=\"fra-1\",site=\"fra\"} 1", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Metrics_NodeRemovedFromTopology_SeriesGone()
+    {
+        await using var host = await StartAllUpAsync();
+        Assert.Contains("node=\"nyc-1\"", await host.Client.GetStringAsync("/metrics"), StringComparison.Ordinal);
+
+        var store = (Edge.ControlPlane.Topology.TopologyStore)host.App.Services.GetService(typeof(Edge.ControlPlane.Topology.TopologyStore))!;
+        await File.WriteAllTextAsync(host.TopologyPath, SteeringWorld.Json(new SiteSpec("ams", 2, ["127.0.0.0/8", "::1/128"])));
+        Assert.True(store.Reload());
+
+        Assert.DoesNotContain("node=\"nyc-1\"", await host.Client.GetStringAsync("/metrics"), StringComparison.Ordinal);
+    }
+
     private static async Task<string> SiteForAsync(ControlPlaneHost host, string forwardedFor)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/steer/t/master.m3u8?format=json");
