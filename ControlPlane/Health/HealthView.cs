@@ -10,6 +10,4 @@ internal sealed class HealthView(NetworkTopology topology, NodeStatus[] statuses
     public DateTimeOffset At { get; } = at;
 
     public NodeStatus this[EdgeNode node] => statuses[node.Index];
-
-    public int UpCount => statuses.Count(s => s.State == NodeState.Up);
 }

@@ -22,7 +22,7 @@ internal static class HlsSteering
     public static string Rewrite(string playlist, string playlistPath, IReadOnlyList<Pathway> pathways, string serverUri)
     {
         var globals = new List<string>();
-        var entries = new List<(string Tag, string? Uri)>();
+        var entries = new List<(string Name, List<(string Key, string Value)> Attributes, string? Uri)>();
         var lines = playlist.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
@@ -46,11 +46,11 @@ internal static class HlsSteering
                     }
                 }
 
-                entries.Add((line, uri));
+                entries.Add(Parse(line, uri));
             }
             else if (line.StartsWith("#EXT-X-MEDIA:", StringComparison.Ordinal) || line.StartsWith("#EXT-X-I-FRAME-STREAM-INF:", StringComparison.Ordinal))
             {
-                entries.Add((line, null));
+                entries.Add(Parse(line, null));
             }
             else if (line.StartsWith('#'))
             {
@@ -61,10 +61,11 @@ internal static class HlsSteering
         var output = new StringBuilder(playlist.Length * (pathways.Count + 1));
         var steering = $"#EXT-X-CONTENT-STEERING:SERVER-URI=\"{serverUri}\",PATHWAY-ID=\"{pathways[0].Id}\"";
         var placed = false;
+        var hasVersion = globals.Any(g => g.StartsWith("#EXT-X-VERSION", StringComparison.Ordinal));
         foreach (var line in globals)
         {
             output.Append(line).Append('\n');
-            if (!placed && (line.StartsWith("#EXT-X-VERSION", StringComparison.Ordinal) || (line == "#EXTM3U" && !globals.Any(g => g.StartsWith("#EXT-X-VERSION", StringComparison.Ordinal)))))
+            if (!placed && (line.StartsWith("#EXT-X-VERSION", StringComparison.Ordinal) || (line == "#EXTM3U" && !hasVersion)))
             {
                 output.Append(steering).Append('\n');
                 placed = true;
@@ -80,11 +81,8 @@ internal static class HlsSteering
         {
             var playlistUrl = new Uri(new Uri(pathway.BaseUrl + "/"), playlistPath.TrimStart('/'));
             output.Append('\n');
-            foreach (var (tag, uri) in entries)
+            foreach (var (name, attributes, uri) in entries)
             {
-                var colon = tag.IndexOf(':', StringComparison.Ordinal);
-                var name = tag[..colon];
-                var attributes = ParseAttributes(tag.AsSpan(colon + 1));
                 var rewritten = new StringBuilder(name).Append(':');
                 var first = true;
                 foreach (var (key, value) in attributes)
@@ -120,6 +118,12 @@ internal static class HlsSteering
         }
 
         return output.ToString();
+    }
+
+    private static (string Name, List<(string Key, string Value)> Attributes, string? Uri) Parse(string tag, string? uri)
+    {
+        var colon = tag.IndexOf(':', StringComparison.Ordinal);
+        return (tag[..colon], ParseAttributes(tag.AsSpan(colon + 1)), uri);
     }
 
     /// <summary>Splits an attribute list at commas outside quoted strings.</summary>

@@ -284,7 +284,6 @@ internal sealed partial class SteeringEndpoints
 
     private async Task<(int Status, string? Manifest)> FetchManifestAsync(SteeringDecision decision, string path, CancellationToken cancellationToken)
     {
-        var status = StatusCodes.Status502BadGateway;
         foreach (var node in decision.Candidates)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -314,7 +313,7 @@ internal sealed partial class SteeringEndpoints
             _metrics.ManifestFetches.WithLabels("error").Inc();
         }
 
-        return (status, null);
+        return (StatusCodes.Status502BadGateway, null);
     }
 
     private static bool TryReadRequest(HttpContext context, string path, out GeoPoint? location, out Task? problem)

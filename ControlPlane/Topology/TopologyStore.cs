@@ -163,6 +163,7 @@ internal sealed partial class TopologyStore : IDisposable
 
             LastError = error;
             LastErrorAt = _time.GetUtcNow();
+            // Forget the good file's text, so that putting it back counts as a change and clears the error.
             if (text is not null)
             {
                 _currentText = null;
