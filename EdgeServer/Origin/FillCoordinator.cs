@@ -202,6 +202,7 @@ internal sealed partial class FillCoordinator : IDisposable
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long written = 0;
+        var held = 0;
         try
         {
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -227,7 +228,17 @@ internal sealed partial class FillCoordinator : IDisposable
                     hash.AppendData(buffer, 0, read);
                     written += read;
                     _metrics.OriginBytes.Inc(read);
-                    fill.Advance(read);
+
+                    // The last bytes are handed to readers only once the object is published, so a client
+                    // that has the whole body and asks again gets a hit, not a second look at this fill.
+                    if (written == declaredLength)
+                    {
+                        held = read;
+                    }
+                    else
+                    {
+                        fill.Advance(read);
+                    }
                 }
             }
         }
@@ -269,6 +280,11 @@ internal sealed partial class FillCoordinator : IDisposable
         else
         {
             _metrics.OriginFetchResults.WithLabels("not_stored").Inc();
+        }
+
+        if (held > 0)
+        {
+            fill.Advance(held);
         }
 
         fill.Complete();

@@ -53,6 +53,9 @@ public sealed class EdgeProcessTests
             await first.KillAsync();
         }
 
+        // Let the origin's held response end instead of waiting for the server to shut down.
+        value.Release.TrySetResult();
+
         await first.DisposeAsync();
         origin.Add("/t/big.m4s", new OriginObject { Body = body });
         await using var second = await EdgeProcess.StartAsync(args);
@@ -64,6 +67,7 @@ public sealed class EdgeProcessTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("edge-k; fwd=miss", response.Headers.GetValues("Cache-Status").Single());
         Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
+
         using var hit = await again.GetAsync("/t/big.m4s");
         Assert.Equal("edge-k; hit", hit.Headers.GetValues("Cache-Status").Single());
         Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
