@@ -1,53 +1,192 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Edge.Encoder;
+using Edge.Encoder.Cli;
+using Edge.Encoder.Encoding;
 using Edge.Encoder.Origin;
 
 const string Usage = """
     usage:
+      Encoder encode --input <file> --output <content-dir>/<title-id> [options]
+          encode a title (CMAF HLS + DASH) and publish it into the content directory
+          --ladder default|per-title|<ladder.json>   rungs (default: the Apple HLS authoring spec's H.264 ladder)
+          --codec h264|hevc|av1                      video codec (default h264)
+          --segment-duration <s>                     segment length in seconds (default 6)
+          --preset <x264 preset>                     speed/quality trade (default fast)
+          --metric auto|vmaf|ssim|psnr               per-title quality metric (default auto: vmaf if available)
+          --sample-duration <s>                      per-title trial sample length (default 10)
+          --audio-bitrate <bits/s>                   AAC stereo rate (default 128000)
+          --replace                                  replace a published title of the same id
+          --ffmpeg-dir <dir>                         folder holding ffmpeg and ffprobe (default: PATH)
+      Encoder plan --input <file> --output <content-dir>/<title-id> --plan <plan.json> [encode options]
+          probe the source, choose the ladder and write a plan for split jobs
+      Encoder encode-rendition --plan <plan.json> --work <dir> [--index <n>]
+          encode rendition n of a plan (default: $JOB_COMPLETION_INDEX, as Kubernetes Indexed Jobs set it)
+      Encoder package --plan <plan.json> --work <dir>
+          package the renditions encoded by split jobs and publish the title
       Encoder serve --content <dir> [--urls http://127.0.0.1:8000]
           serve a published content directory as the CDN's origin
+    Progress goes to standard output: a bar on a terminal, JSON lines otherwise.
+    Exit codes: 0 done, 1 failed, 2 bad input or usage, 130 cancelled (nothing is published).
     """;
 
-if (args.Length == 0 || args[0] is "-h" or "--help")
+string[] encodeOptions = ["--input", "--output", "--ladder", "--codec", "--segment-duration", "--preset", "--metric", "--sample-duration", "--audio-bitrate", "--ffmpeg-dir"];
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.WriteLine(Usage);
     return args.Length == 0 ? 2 : 0;
 }
 
-switch (args[0])
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
 {
-    case "serve":
-        var content = ValueOf(args, "--content");
-        if (content is null)
-        {
-            Console.Error.WriteLine("encoder: serve needs --content <dir>");
-            return 2;
-        }
+    e.Cancel = true;
+    cancel.Cancel();
+};
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancel.Cancel();
+});
 
-        try
-        {
-            await OriginHost.Build(content, args[1..]).RunAsync();
-            return 0;
-        }
-        catch (DirectoryNotFoundException ex)
-        {
-            Console.Error.WriteLine("encoder: " + ex.Message);
-            return 2;
-        }
+var json = Console.IsOutputRedirected;
+IProgress<EncodeProgress> progress = json ? new JsonProgress(Console.Out, TimeProvider.System) : new TerminalProgress(Console.Out, TimeProvider.System);
 
-    default:
-        Console.Error.WriteLine($"encoder: unknown command '{args[0]}'");
-        Console.Error.WriteLine(Usage);
-        return 2;
+try
+{
+    switch (args[0])
+    {
+        case "encode":
+            {
+                var line = CommandLine.Parse(args[1..], [.. encodeOptions], ["--replace"]);
+                var encoder = Encoder(line.Value("--ffmpeg-dir"));
+                var title = await encoder.EncodeAsync(Request(line), cancel.Token);
+                Published(title.Id, Path.GetFullPath(line.Required("--output")));
+                return 0;
+            }
+
+        case "plan":
+            {
+                var line = CommandLine.Parse(args[1..], [.. encodeOptions, "--plan"], ["--replace"]);
+                var planFile = line.Required("--plan");
+                var plan = await Encoder(line.Value("--ffmpeg-dir")).PlanAsync(Request(line), cancel.Token);
+                await File.WriteAllTextAsync(planFile, JsonSerializer.Serialize(plan, EncoderJsonContext.Default.EncodePlan));
+                Console.Error.WriteLine($"encoder: plan for '{plan.TitleId}' with {plan.Renditions.Count} renditions written to {planFile}");
+                return 0;
+            }
+
+        case "encode-rendition":
+            {
+                var line = CommandLine.Parse(args[1..], ["--plan", "--work", "--index", "--ffmpeg-dir"], []);
+                var index = line.Value("--index") ?? Environment.GetEnvironmentVariable("JOB_COMPLETION_INDEX")
+                    ?? throw new UsageException("--index is required (or set JOB_COMPLETION_INDEX)");
+                if (!int.TryParse(index, out var n))
+                {
+                    throw new UsageException($"--index must be a whole number, not '{index}'");
+                }
+
+                var plan = await ReadPlanAsync(line.Required("--plan"));
+                await Encoder(line.Value("--ffmpeg-dir")).EncodeRenditionAsync(plan, n, line.Required("--work"), cancel.Token);
+                return 0;
+            }
+
+        case "package":
+            {
+                var line = CommandLine.Parse(args[1..], ["--plan", "--work", "--ffmpeg-dir"], []);
+                var plan = await ReadPlanAsync(line.Required("--plan"));
+                var title = await Encoder(line.Value("--ffmpeg-dir")).PackageAsync(plan, line.Required("--work"), cancel.Token);
+                Published(title.Id, Path.Combine(plan.ContentRoot, plan.TitleId));
+                return 0;
+            }
+
+        case "serve":
+            {
+                var line = CommandLine.Parse(args[1..], ["--content"], [], passRest: true);
+                await OriginHost.Build(line.Required("--content"), [.. line.Rest]).RunAsync();
+                return 0;
+            }
+
+        default:
+            throw new UsageException($"unknown command '{args[0]}'");
+    }
+}
+catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+{
+    Fail("cancelled; nothing was published", json);
+    return 130;
+}
+catch (UsageException ex)
+{
+    Fail(ex.Message, json);
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+catch (Exception ex) when (ex is EncoderException or DirectoryNotFoundException)
+{
+    Fail(ex.Message, json);
+    return 2;
+}
+catch (Exception ex) when (ex is FFMpegCore.Exceptions.FFMpegException or InvalidDataException or IOException)
+{
+    Fail(ex.Message, json);
+    return 1;
 }
 
-static string? ValueOf(string[] args, string name)
+TitleEncoder Encoder(string? ffmpegDirectory) =>
+    new(new FfmpegRunner(Toolchain.Locate(ffmpegDirectory)), TimeProvider.System, progress);
+
+static EncodeRequest Request(CommandLine line)
 {
-    for (var i = 0; i < args.Length - 1; i++)
+    var codecName = line.Value("--codec") ?? "h264";
+    var codec = VideoCodec.Parse(codecName) ?? throw new UsageException($"--codec must be h264, hevc or av1, not '{codecName}'");
+    var perTitle = new Edge.Encoder.Ladder.PerTitleOptions();
+    perTitle.SampleSeconds = line.Number("--sample-duration", perTitle.SampleSeconds);
+    return new EncodeRequest(line.Required("--input"), line.Required("--output"))
     {
-        if (args[i] == name)
-        {
-            return args[i + 1];
-        }
+        Ladder = line.Value("--ladder") ?? "default",
+        Codec = codec,
+        SegmentSeconds = line.Number("--segment-duration", 6),
+        Preset = line.Value("--preset") ?? "fast",
+        Metric = line.Value("--metric") ?? "auto",
+        AudioBitrate = (long)line.Number("--audio-bitrate", 128_000),
+        Replace = line.Flag("--replace"),
+        PerTitle = perTitle,
+    };
+}
+
+static async Task<EncodePlan> ReadPlanAsync(string path)
+{
+    try
+    {
+        await using var stream = File.OpenRead(path);
+        return await JsonSerializer.DeserializeAsync(stream, EncoderJsonContext.Default.EncodePlan)
+            ?? throw new EncoderException($"plan '{path}' is empty");
+    }
+    catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+    {
+        throw new EncoderException($"plan '{path}' cannot be read: {ex.Message}", ex);
+    }
+}
+
+void Published(string id, string path)
+{
+    if (json)
+    {
+        JsonProgress.Write(Console.Out, new ProgressEvent("published") { Id = id, Path = path });
+    }
+    else
+    {
+        Console.WriteLine($"published '{id}' at {path}");
+    }
+}
+
+static void Fail(string message, bool json)
+{
+    if (json)
+    {
+        JsonProgress.Write(Console.Out, new ProgressEvent("error") { Error = message });
     }
 
-    return args.FirstOrDefault(a => a.StartsWith(name + "=", StringComparison.Ordinal))?[(name.Length + 1)..];
+    Console.Error.WriteLine("encoder: " + message);
 }

@@ -29,7 +29,10 @@ public sealed partial class HostProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Runs <paramref name="assembly"/> (built next to the tests) with <paramref name="args"/>.</summary>
-    public static HostProcess Launch(string assembly, params string[] args)
+    public static HostProcess Launch(string assembly, params string[] args) => Launch(assembly, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs <paramref name="assembly"/> with <paramref name="args"/> and extra <paramref name="environment"/> variables.</summary>
+    public static HostProcess Launch(string assembly, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -45,6 +48,10 @@ public sealed partial class HostProcess : IAsyncDisposable
         }
 
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var edge = new HostProcess(process);
         process.OutputDataReceived += (_, e) => edge.OnLine(e.Data);
@@ -80,6 +87,13 @@ public sealed partial class HostProcess : IAsyncDisposable
         }
 
         await WaitForExitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>SIGINT, as Ctrl+C on a terminal sends.</summary>
+    public void Interrupt()
+    {
+        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,290 @@
+using System.Globalization;
+using System.Text.Json;
+using Edge.Encoder.Ladder;
+using Edge.Encoder.Packaging;
+using Edge.Encoder.Publishing;
+
+namespace Edge.Encoder.Encoding;
+
+/// <summary>
+/// Encodes a source into a CMAF HLS + DASH title and publishes it atomically. <see cref="EncodeAsync"/> does it all
+/// in one process with one decode; <see cref="PlanAsync"/>, <see cref="EncodeRenditionAsync"/> and
+/// <see cref="PackageAsync"/> do the same work as separate jobs that share a plan file.
+/// </summary>
+public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgress<EncodeProgress> progress)
+{
+    public const string MasterPlaylist = "master.m3u8";
+    public const string Mpd = "manifest.mpd";
+    public const string TitleFile = "title.json";
+    public const string LadderFile = "ladder.json";
+
+    /// <summary>Probes the source and chooses the ladder.</summary>
+    public async Task<EncodePlan> PlanAsync(EncodeRequest request, CancellationToken cancellationToken)
+    {
+        var output = Path.GetFullPath(request.Output.TrimEnd('/', Path.DirectorySeparatorChar));
+        var id = Path.GetFileName(output);
+        var contentRoot = Path.GetDirectoryName(output)!;
+        TitleStaging.CheckId(id);
+        if (!request.Replace && Directory.Exists(output))
+        {
+            throw new EncoderException($"title '{id}' is already published at '{output}'; published titles are immutable (pass --replace to replace it)");
+        }
+
+        if (request.SegmentSeconds is < 1 or > 20)
+        {
+            throw new EncoderException($"segment duration must be between 1 and 20 seconds, not {request.SegmentSeconds}");
+        }
+
+        var source = await SourceProbe.ProbeAsync(request.Input, ffmpeg.Toolchain, cancellationToken);
+        progress.Report(new EncodeProgress("ladder", 0, null, null));
+        var work = Path.Combine(contentRoot, $".{id}.ladder-{Guid.NewGuid():N}");
+        try
+        {
+            var policy = await PolicyAsync(request, work);
+            var ladder = await policy.BuildAsync(source, request.Codec, cancellationToken);
+            var renditions = ladder.Rungs.Select(r => new PlannedRendition(r.Id, "video", r, null)).ToList();
+            if (source.HasAudio)
+            {
+                renditions.Add(new PlannedRendition($"aac-{request.AudioBitrate / 1000}k", "audio", null, request.AudioBitrate));
+            }
+
+            return new EncodePlan(id, contentRoot, request.Codec.Name, request.SegmentSeconds, request.Preset, request.Replace, source, ladder, renditions);
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+            {
+                Directory.Delete(work, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Plans, encodes every rendition from one decode of the source, packages and publishes.</summary>
+    public async Task<TitleDocument> EncodeAsync(EncodeRequest request, CancellationToken cancellationToken)
+    {
+        var plan = await PlanAsync(request, cancellationToken);
+        using var staging = TitleStaging.Begin(plan.ContentRoot, plan.TitleId, plan.Replace);
+        var work = Path.Combine(staging.Path, ".work");
+        Directory.CreateDirectory(work);
+        await RunAsync(plan, plan.Renditions, work, cancellationToken);
+        return await PackageIntoAsync(plan, work, staging, cancellationToken);
+    }
+
+    /// <summary>Encodes one rendition of a plan (a split job) into <paramref name="workDirectory"/>/&lt;id&gt;.mp4.</summary>
+    public async Task EncodeRenditionAsync(EncodePlan plan, int index, string workDirectory, CancellationToken cancellationToken)
+    {
+        if (index < 0 || index >= plan.Renditions.Count)
+        {
+            throw new EncoderException($"rendition index {index} is out of range: the plan has {plan.Renditions.Count} renditions (0-{plan.Renditions.Count - 1})");
+        }
+
+        Directory.CreateDirectory(workDirectory);
+        var rendition = plan.Renditions[index];
+        var partial = Path.Combine(workDirectory, $".{rendition.Id}.{Guid.NewGuid():N}");
+        Directory.CreateDirectory(partial);
+        try
+        {
+            await RunAsync(plan, [rendition], partial, cancellationToken);
+            File.Move(Path.Combine(partial, rendition.Id + ".mp4"), Path.Combine(workDirectory, rendition.Id + ".mp4"), overwrite: true);
+        }
+        finally
+        {
+            Directory.Delete(partial, recursive: true);
+        }
+    }
+
+    /// <summary>Packages renditions encoded by split jobs and publishes the title.</summary>
+    public async Task<TitleDocument> PackageAsync(EncodePlan plan, string workDirectory, CancellationToken cancellationToken)
+    {
+        var missing = plan.Renditions.Where(r => !File.Exists(Path.Combine(workDirectory, r.Id + ".mp4"))).Select(r => r.Id).ToList();
+        if (missing.Count > 0)
+        {
+            throw new EncoderException($"renditions not encoded yet in '{workDirectory}': {string.Join(", ", missing)}");
+        }
+
+        using var staging = TitleStaging.Begin(plan.ContentRoot, plan.TitleId, plan.Replace);
+        return await PackageIntoAsync(plan, workDirectory, staging, cancellationToken);
+    }
+
+    /// <summary>The ffmpeg outputs for <paramref name="renditions"/>: one decode, split and scaled per rung.</summary>
+    public static List<FfmpegOutput> Outputs(EncodePlan plan, IReadOnlyList<PlannedRendition> renditions, string workDirectory)
+    {
+        var seconds = plan.SegmentSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+        var keyFrames = $"expr:gte(t,n_forced*{seconds})";
+        var video = renditions.Where(r => r.Rung is not null).ToList();
+        var outputs = new List<FfmpegOutput>();
+        var graph = video.Count == 0 ? null
+            : $"[0:v]split={video.Count}{string.Concat(video.Select((_, i) => $"[s{i}]"))};" + string.Join(';', video.Select((r, i) => $"[s{i}]{Scale(plan.Source, r.Rung!)}[v{i}]"));
+        for (var i = 0; i < video.Count; i++)
+        {
+            var rung = video[i].Rung!;
+            if (!FrameRate.TryParse(rung.FrameRate, out var rate))
+            {
+                throw new EncoderException($"rung {video[i].Id} has a bad frame rate '{rung.FrameRate}'");
+            }
+
+            var gop = (int)Math.Ceiling(rate.Value * plan.SegmentSeconds);
+            outputs.Add(new FfmpegOutput(Path.Combine(workDirectory, video[i].Id + ".mp4"),
+            [
+                .. (i == 0 ? (string[])["-filter_complex", graph!] : []),
+                "-map", $"[v{i}]", .. plan.VideoCodec.RateArguments(rung, gop, plan.Preset),
+                "-force_key_frames", keyFrames, "-an", "-map_metadata", "-1",
+                "-f", "mp4", "-movflags", "+frag_keyframe+empty_moov+default_base_moof+cmaf", "-brand", "cmfc",
+            ]));
+        }
+
+        foreach (var audio in renditions.Where(r => r.AudioBitrate is not null))
+        {
+            outputs.Add(new FfmpegOutput(Path.Combine(workDirectory, audio.Id + ".mp4"),
+            [
+                "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", audio.AudioBitrate!.Value.ToString(CultureInfo.InvariantCulture), "-ac", "2", "-ar", "48000",
+                "-map_metadata", "-1", "-f", "mp4", "-movflags", "+empty_moov+default_base_moof+cmaf",
+                "-frag_duration", ((long)(plan.SegmentSeconds * 1_000_000)).ToString(CultureInfo.InvariantCulture), "-brand", "cmfc",
+            ]));
+        }
+
+        return outputs;
+    }
+
+    private static string Scale(SourceInfo source, Rung rung)
+    {
+        var filter = $"scale={rung.Width}:{rung.Height}:flags=bicubic,setsar=1";
+        return rung.FrameRate == source.FrameRate.ToString() ? filter : $"{filter},fps={rung.FrameRate}";
+    }
+
+    private async Task RunAsync(EncodePlan plan, IReadOnlyList<PlannedRendition> renditions, string workDirectory, CancellationToken cancellationToken)
+    {
+        var clock = new ProgressClock(time, progress, "encode", plan.Source.DurationSeconds);
+        clock.Report(TimeSpan.Zero);
+        await ffmpeg.RunAsync([(plan.Source.Path, [])], Outputs(plan, renditions, workDirectory), clock.Report, cancellationToken);
+        clock.Report(TimeSpan.FromSeconds(plan.Source.DurationSeconds));
+    }
+
+    private async Task<TitleDocument> PackageIntoAsync(EncodePlan plan, string workDirectory, TitleStaging staging, CancellationToken cancellationToken)
+    {
+        progress.Report(new EncodeProgress("package", 0, null, null));
+        var packaged = new List<PackagedRendition>();
+        foreach (var rendition in plan.Renditions)
+        {
+            var media = await Segmenter.SplitAsync(Path.Combine(workDirectory, rendition.Id + ".mp4"), Path.Combine(staging.Path, rendition.Directory), cancellationToken);
+            packaged.Add(new PackagedRendition(rendition.Id, rendition.Directory, media, rendition.Rung?.FrameRate, rendition.AudioBitrate is null ? null : plan.Source.AudioLanguage));
+        }
+
+        var video = packaged.Where(p => p.IsVideo).ToList();
+        var audio = packaged.FirstOrDefault(p => !p.IsVideo);
+        CheckAligned(video);
+
+        foreach (var rendition in packaged)
+        {
+            var directory = Path.Combine(staging.Path, rendition.Directory);
+            await File.WriteAllTextAsync(Path.Combine(directory, "index.m3u8"), HlsWriter.MediaPlaylist(rendition), cancellationToken);
+            if (rendition.IsVideo)
+            {
+                await File.WriteAllTextAsync(Path.Combine(directory, "iframes.m3u8"), HlsWriter.IFramePlaylist(rendition), cancellationToken);
+            }
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(staging.Path, MasterPlaylist), HlsWriter.MultivariantPlaylist(video, audio), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(staging.Path, Mpd), DashWriter.Write(video, audio, plan.SegmentSeconds), cancellationToken);
+
+        var document = new TitleDocument(
+            plan.TitleId,
+            Math.Round(video.Max(v => v.Media.DurationSeconds), 3),
+            plan.SegmentSeconds,
+            plan.Codec,
+            MasterPlaylist,
+            Mpd,
+            [.. packaged.Select(p => Describe(p, plan.Renditions.First(r => r.Id == p.Id)))],
+            plan.Ladder,
+            time.GetUtcNow());
+        await File.WriteAllTextAsync(Path.Combine(staging.Path, LadderFile), JsonSerializer.Serialize(plan.Ladder, EncoderJsonContext.Default.LadderReport), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(staging.Path, TitleFile), JsonSerializer.Serialize(document, EncoderJsonContext.Default.TitleDocument), cancellationToken);
+
+        var local = Path.Combine(staging.Path, ".work");
+        if (Directory.Exists(local))
+        {
+            Directory.Delete(local, recursive: true);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        staging.Publish();
+        progress.Report(new EncodeProgress("published", 1, null, null));
+        return document;
+    }
+
+    private static RenditionDocument Describe(PackagedRendition packaged, PlannedRendition planned) => new(
+        packaged.Id,
+        packaged.Track.Kind,
+        packaged.Track.Codecs,
+        packaged.PeakBitrate,
+        packaged.AverageBitrate,
+        packaged.Media.Segments.Count,
+        packaged.PlaylistPath)
+    {
+        Width = packaged.IsVideo ? packaged.Track.Width : null,
+        Height = packaged.IsVideo ? packaged.Track.Height : null,
+        FrameRate = packaged.FrameRate,
+        Channels = packaged.IsVideo ? null : packaged.Track.Channels,
+        IFramePlaylist = packaged.IsVideo ? packaged.IFramePlaylistPath : null,
+        TargetBitrate = planned.Rung?.Bitrate ?? planned.AudioBitrate ?? 0,
+    };
+
+    // Players switch renditions at segment boundaries; every video segment must start with a key frame at the same time.
+    private static void CheckAligned(List<PackagedRendition> video)
+    {
+        var first = video[0];
+        foreach (var rendition in video)
+        {
+            var bad = rendition.Media.Segments.FirstOrDefault(s => !s.StartsWithSyncSample);
+            if (bad is not null)
+            {
+                throw new InvalidDataException($"{rendition.Id}: {bad.File} does not start with a key frame");
+            }
+
+            if (rendition.Media.Segments.Count != first.Media.Segments.Count)
+            {
+                throw new InvalidDataException($"{rendition.Id} has {rendition.Media.Segments.Count} segments but {first.Id} has {first.Media.Segments.Count}");
+            }
+
+            for (var i = 0; i < first.Media.Segments.Count; i++)
+            {
+                var a = (double)first.Media.Segments[i].Start / first.Track.Timescale;
+                var b = (double)rendition.Media.Segments[i].Start / rendition.Track.Timescale;
+                if (Math.Abs(a - b) > 0.002)
+                {
+                    throw new InvalidDataException($"segment {i + 1} of {rendition.Id} starts at {b:F3} s but {first.Id}'s starts at {a:F3} s");
+                }
+            }
+        }
+    }
+
+    private async Task<ILadderPolicy> PolicyAsync(EncodeRequest request, string work)
+    {
+        switch (request.Ladder)
+        {
+            case "default":
+                return new AppleLadderPolicy();
+            case "per-title":
+                var metric = await MetricAsync(request.Metric);
+                return new PerTitleLadderPolicy(ffmpeg, metric, request.PerTitle, work);
+            default:
+                if (!File.Exists(request.Ladder))
+                {
+                    throw new EncoderException($"--ladder must be 'default', 'per-title' or a ladder JSON file; '{request.Ladder}' does not exist");
+                }
+
+                return new FileLadderPolicy(request.Ladder);
+        }
+    }
+
+    private async Task<IQualityMetric> MetricAsync(string name) => name switch
+    {
+        "auto" => await ffmpeg.Toolchain.HasFilterAsync("libvmaf") ? new VmafMetric() : new SsimMetric(),
+        "vmaf" => await ffmpeg.Toolchain.HasFilterAsync("libvmaf")
+            ? new VmafMetric()
+            : throw new EncoderException("--metric vmaf needs an ffmpeg built with libvmaf; this one has none (use ssim or psnr)"),
+        "ssim" => new SsimMetric(),
+        "psnr" => new PsnrMetric(),
+        _ => throw new EncoderException($"--metric must be auto, vmaf, ssim or psnr, not '{name}'"),
+    };
+}
