@@ -166,7 +166,7 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
         var packaged = new List<PackagedRendition>();
         foreach (var rendition in plan.Renditions)
         {
-            var media = await Segmenter.SplitAsync(Path.Combine(workDirectory, rendition.Id + ".mp4"), Path.Combine(staging.Path, rendition.Directory), cancellationToken);
+            var media = await Segmenter.SplitAsync(Path.Combine(workDirectory, rendition.Id + ".mp4"), Path.Combine(staging.Path, rendition.Directory), plan.SegmentSeconds / 2, cancellationToken);
             packaged.Add(new PackagedRendition(rendition.Id, rendition.Directory, media, rendition.Rung?.FrameRate, rendition.AudioBitrate is null ? null : plan.Source.AudioLanguage));
         }
 

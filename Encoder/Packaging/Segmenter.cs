@@ -24,7 +24,12 @@ public static class Segmenter
 {
     private const uint NonSyncSample = 0x0001_0000;
 
-    public static async Task<SegmentedTrack> SplitAsync(string source, string directory, CancellationToken cancellationToken)
+    /// <summary>
+    /// Splits <paramref name="source"/> into <paramref name="directory"/>. A last fragment shorter than
+    /// <paramref name="shortTailSeconds"/> is appended to the segment before it (a CMAF segment may hold several
+    /// fragments), so that a sliver at the end neither inflates the peak bitrate nor makes players fetch it alone.
+    /// </summary>
+    public static async Task<SegmentedTrack> SplitAsync(string source, string directory, double shortTailSeconds, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(directory);
         await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
@@ -130,6 +135,21 @@ public static class Segmenter
         }
 
         await File.WriteAllBytesAsync(Path.Combine(directory, "init.mp4"), init.ToArray(), cancellationToken);
+        if (segments.Count >= 2 && segments[^1].Duration < shortTailSeconds * track.Timescale)
+        {
+            var (previous, tail) = (segments[^2], segments[^1]);
+            var tailPath = Path.Combine(directory, tail.File);
+            await using (var output = new FileStream(Path.Combine(directory, previous.File), FileMode.Append, FileAccess.Write))
+            await using (var tailStream = File.OpenRead(tailPath))
+            {
+                await tailStream.CopyToAsync(output, cancellationToken);
+            }
+
+            File.Delete(tailPath);
+            segments[^2] = previous with { Duration = previous.Duration + tail.Duration, Size = previous.Size + tail.Size };
+            segments.RemoveAt(segments.Count - 1);
+        }
+
         return new SegmentedTrack(track, "init.mp4", segments);
     }
 

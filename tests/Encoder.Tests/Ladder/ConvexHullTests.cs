@@ -1,0 +1,91 @@
+using Edge.Encoder.Ladder;
+
+namespace Edge.Encoder.Tests.Ladder;
+
+public class ConvexHullTests
+{
+    [Fact]
+    public void Build_DominatedAndConcavePoints_AreDropped()
+    {
+        QualityPoint[] points =
+        [
+            new(416, 234, 28, 100_000, 10),
+            new(416, 234, 23, 200_000, 11),  // below the chord from 100k to 400k in log rate
+            new(640, 360, 28, 400_000, 14),
+            new(416, 234, 18, 500_000, 12),  // dearer and worse than 360p at 400k
+            new(640, 360, 23, 800_000, 15),
+        ];
+
+        var hull = ConvexHull.Build(points);
+
+        Assert.Equal([100_000L, 400_000, 800_000], hull.Select(p => p.Bitrate));
+    }
+
+    [Fact]
+    public void Build_Hull_IsConcaveAndRising()
+    {
+        var random = new Random(7);
+        var points = Enumerable.Range(0, 60)
+            .Select(i => new QualityPoint(640, 360, i, random.Next(50_000, 8_000_000), random.NextDouble() * 30))
+            .ToList();
+
+        var hull = ConvexHull.Build(points);
+
+        for (var i = 1; i < hull.Count; i++)
+        {
+            Assert.True(hull[i].Bitrate > hull[i - 1].Bitrate);
+            Assert.True(hull[i].Quality > hull[i - 1].Quality);
+        }
+
+        for (var i = 2; i < hull.Count; i++)
+        {
+            double Slope(QualityPoint a, QualityPoint b) => (b.Quality - a.Quality) / (Math.Log(b.Bitrate) - Math.Log(a.Bitrate));
+            Assert.True(Slope(hull[i - 1], hull[i]) < Slope(hull[i - 2], hull[i - 1]));
+        }
+
+        Assert.All(points, p => Assert.True(p.Quality <= ConvexHull.At(hull, p.Bitrate).Quality + 1e-9 || p.Bitrate > hull[^1].Bitrate));
+    }
+
+    [Fact]
+    public void ChooseRungs_EasyContent_GetsFewerCheaperRungs()
+    {
+        // Easy content reaches the target (18) at 150 kbit/s; hard content needs 3 Mbit/s.
+        List<QualityPoint> easy = [new(416, 234, 38, 60_000, 15), new(640, 360, 33, 150_000, 19), new(640, 360, 23, 400_000, 21)];
+        List<QualityPoint> hard = [new(416, 234, 38, 150_000, 8), new(640, 360, 33, 700_000, 14), new(1280, 720, 28, 3_000_000, 18.5), new(1280, 720, 18, 9_000_000, 21.5)];
+
+        var easyRungs = ConvexHull.ChooseRungs(ConvexHull.Build(easy), 18, 7_800_000, 64_000, 1.8, 8);
+        var hardRungs = ConvexHull.ChooseRungs(ConvexHull.Build(hard), 18, 7_800_000, 64_000, 1.8, 8);
+
+        Assert.Equal(150_000, easyRungs[^1].Bitrate);
+        Assert.Equal(3_000_000, hardRungs[^1].Bitrate);
+        Assert.Equal(720, hardRungs[^1].Height);
+        Assert.True(easyRungs.Count < hardRungs.Count);
+        Assert.True(easyRungs.Sum(r => r.Bitrate) < hardRungs.Sum(r => r.Bitrate));
+        Assert.All(hardRungs.Zip(hardRungs.Skip(1)), pair => Assert.InRange(pair.Second.Bitrate / (double)pair.First.Bitrate, 1.79, 1.81));
+    }
+
+    [Fact]
+    public void ChooseRungs_TargetNeverReached_TopIsCappedAtMaxBitrate()
+    {
+        List<QualityPoint> points = [new(640, 360, 38, 200_000, 5), new(640, 360, 18, 20_000_000, 12)];
+
+        var rungs = ConvexHull.ChooseRungs(ConvexHull.Build(points), 18, 365_000, 64_000, 1.8, 8);
+
+        Assert.Equal(365_000, rungs[^1].Bitrate);
+        Assert.True(rungs[0].Bitrate >= 64_000);
+    }
+
+    [Fact]
+    public void At_BetweenResolutions_PicksTheCloserInLogRateAndInterpolates()
+    {
+        List<QualityPoint> hull = [new(416, 234, 28, 100_000, 10), new(640, 360, 28, 400_000, 14)];
+
+        var low = ConvexHull.At(hull, 150_000);
+        var high = ConvexHull.At(hull, 300_000);
+
+        Assert.Equal(234, low.Height);
+        Assert.Equal(10 + (4 * Math.Log(1.5) / Math.Log(4)), low.Quality, 6);
+        Assert.Equal(360, high.Height);
+        Assert.Equal(14, ConvexHull.At(hull, 900_000).Quality);
+    }
+}
