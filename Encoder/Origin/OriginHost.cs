@@ -38,6 +38,17 @@ public static class OriginHost
         types.Mappings[".cmfa"] = "audio/mp4";
         types.Mappings[".vtt"] = "text/vtt";
 
+        // Dot-folders hold titles still being written (and old ones being replaced): never serve them.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.Value is { } path && path.Contains("/.", StringComparison.Ordinal))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+
+            return next(context);
+        });
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new PhysicalFileProvider(root),
