@@ -12,25 +12,26 @@ edge_port="${EDGE_PORT:-8081}"
 control_port="${CONTROL_PORT:-8090}"
 mkdir -p "$work/cache" "$work/logs"
 
-if [ ! -f "$work/origin/sample/master.m3u8" ]; then
-  echo "edge: encoding the sample title (10 s test pattern, two renditions)"
-  tmp="$work/origin/.sample-$$"
-  rm -rf "$tmp" && mkdir -p "$tmp"
-  ffmpeg -hide_banner -nostdin -loglevel error \
-    -f lavfi -i "testsrc2=size=640x360:rate=25:duration=10" \
-    -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=10" \
-    -filter_complex "[0:v]split=2[a][b];[b]scale=320:180[b2]" \
-    -map "[a]" -map "[b2]" -map 1:a \
-    -c:v libx264 -preset veryfast -g 50 -keyint_min 50 -sc_threshold 0 \
-    -b:v:0 800k -b:v:1 300k -c:a aac -b:a 96k \
-    -f hls -hls_time 2 -hls_playlist_type vod -hls_segment_type fmp4 -hls_fmp4_init_filename init.mp4 \
-    -master_pl_name master.m3u8 -var_stream_map "v:0,agroup:aud v:1,agroup:aud a:0,agroup:aud" \
-    -hls_segment_filename "$tmp/v%v/seg_%03d.m4s" "$tmp/v%v/index.m3u8"
-  # Published whole or not at all: the origin never sees a half-written title.
-  mv "$tmp" "$work/origin/sample"
+dotnet build Edge.sln -c Release -v quiet -nologo >/dev/null
+
+# The sample title: a source file given as the first argument, else a generated 20 s 720p test pattern with a
+# tone, encoded by our encoder (Apple's ladder cut at 720p, CMAF HLS + DASH) and published atomically.
+if [ ! -f "$work/origin/sample/title.json" ]; then
+  source="${1:-}"
+  if [ -z "$source" ]; then
+    source="$work/source.mp4"
+    echo "edge: generating a 20 s 720p source"
+    ffmpeg -hide_banner -nostdin -loglevel error -y \
+      -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=20" \
+      -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=20" \
+      -c:v libx264 -preset ultrafast -crf 16 -pix_fmt yuv420p -c:a aac -shortest "$source"
+  fi
+  echo "edge: encoding the sample title from $source"
+  rm -rf "$work/origin/sample"
+  dotnet Encoder/bin/Release/net10.0/Encoder.dll encode --input "$source" --output "$work/origin/sample" \
+    --segment-duration 2 --preset veryfast
 fi
 
-dotnet build Edge.sln -c Release -v quiet -nologo >/dev/null
 
 pids=()
 cleanup() {

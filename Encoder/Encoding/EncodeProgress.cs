@@ -23,7 +23,7 @@ internal sealed class ProgressClock(TimeProvider time, IProgress<EncodeProgress>
         var elapsed = time.GetElapsedTime(_start).TotalSeconds;
         var done = Math.Clamp(position.TotalSeconds / mediaSeconds, 0, 1);
         double? speed = elapsed > 0.2 ? position.TotalSeconds / elapsed : null;
-        TimeSpan? remaining = speed is > 0 ? TimeSpan.FromSeconds((mediaSeconds - position.TotalSeconds) / speed.Value) : null;
+        TimeSpan? remaining = speed is > 0 ? TimeSpan.FromSeconds(Math.Max(0, mediaSeconds - position.TotalSeconds) / speed.Value) : null;
         progress.Report(new EncodeProgress(phase, done, speed, remaining));
     }
 }

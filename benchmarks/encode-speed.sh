@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Encode speed of the default ladder (Apple's H.264 ladder cut at 720p, 7 renditions + AAC) for a 720p source:
+# our encoder next to the same ladder as one hand-written ffmpeg command, in multiples of real time.
+# usage: benchmarks/encode-speed.sh [seconds=60] [preset=fast]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"
+preset="${2:-fast}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+dotnet build Encoder -c Release -v quiet -nologo >/dev/null
+ffmpeg -hide_banner -nostdin -loglevel error -y \
+  -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=$seconds" \
+  -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=$seconds" \
+  -c:v libx264 -preset ultrafast -crf 14 -pix_fmt yuv420p -c:a aac -shortest "$work/source.mp4"
+
+now() { date +%s.%N; }
+
+start=$(now)
+dotnet Encoder/bin/Release/net10.0/Encoder.dll encode --input "$work/source.mp4" --output "$work/origin/ours" \
+  --preset "$preset" --segment-duration 6 >/dev/null
+ours=$(echo "$(now) - $start" | bc -l)
+
+# The same rungs, rates, GOPs and audio, as one would write it by hand with ffmpeg's HLS muxer.
+rungs=("416:234:145k:30" "640:360:365k:30" "768:432:730k:30" "768:432:1100k:30" "960:540:2000k:30" "1280:720:3000k:30" "1280:720:4500k:30")
+graph="[0:v]split=${#rungs[@]}"
+for i in "${!rungs[@]}"; do graph+="[s$i]"; done
+args=()
+map=""
+for i in "${!rungs[@]}"; do
+  IFS=: read -r w h rate fps <<<"${rungs[$i]}"
+  graph+=";[s$i]scale=$w:$h,setsar=1[v$i]"
+  kbps=${rate%k}
+  args+=(-map "[v$i]" -c:v:$i libx264 -b:v:$i "$rate" -maxrate:v:$i "$((kbps * 3 / 2))k" -bufsize:v:$i "$((kbps * 2))k")
+  map+="v:$i,agroup:aud "
+done
+mkdir -p "$work/hand"
+start=$(now)
+ffmpeg -hide_banner -nostdin -loglevel error -y -i "$work/source.mp4" -filter_complex "$graph" "${args[@]}" \
+  -map 0:a:0 -c:a aac -b:a 128k -ac 2 -ar 48000 \
+  -preset "$preset" -profile:v high -pix_fmt yuv420p -g 180 -keyint_min 180 -sc_threshold 0 -force_key_frames "expr:gte(t,n_forced*6)" \
+  -f hls -hls_time 6 -hls_playlist_type vod -hls_segment_type fmp4 -master_pl_name master.m3u8 \
+  -var_stream_map "${map}a:0,agroup:aud" -hls_segment_filename "$work/hand/%v/seg_%05d.m4s" "$work/hand/%v/index.m3u8"
+hand=$(echo "$(now) - $start" | bc -l)
+
+printf "source: %s s of 1280x720 at 30 fps, preset %s, 7 video renditions + AAC\n" "$seconds" "$preset"
+printf "%-28s %8s %10s\n" "" "seconds" "x realtime"
+printf "%-28s %8.1f %10.2f\n" "encoder (encode command)" "$ours" "$(echo "$seconds / $ours" | bc -l)"
+printf "%-28s %8.1f %10.2f\n" "one hand-written ffmpeg" "$hand" "$(echo "$seconds / $hand" | bc -l)"
+printf "ratio (encoder / ffmpeg speed): %.2f\n" "$(echo "$hand / $ours" | bc -l)"
