@@ -86,12 +86,14 @@ public class TitleEncoderTests(EncodedTitleFixture title) : IClassFixture<Encode
     }
 
     [Fact]
-    public async Task EncodeAsync_DefaultLadder_CodecsMatchWhatFfprobeReads()
+    public async Task EncodeAsync_DefaultLadder_CmafInitSegmentsWithCodecsFfprobeAgreesWith()
     {
         foreach (var (attributes, uri) in Variants)
         {
             var stream = await Ffprobe.VideoStreamAsync(await ConcatenateAsync(Path.Combine(title.TitleRoot, Path.GetDirectoryName(uri)!), title.Read(uri)), "profile,level,width,height");
             var avc = attributes["CODECS"].Split(',')[0];
+            var init = await File.ReadAllBytesAsync(Path.Combine(title.TitleRoot, Path.GetDirectoryName(uri)!, "init.mp4"));
+            Assert.Equal("ftypcmfc", System.Text.Encoding.ASCII.GetString(init, 4, 8));
             Assert.Equal("High", stream["profile"]);
             Assert.Equal(int.Parse(stream["level"], CultureInfo.InvariantCulture), Convert.ToInt32(avc[^2..], 16));
             Assert.Equal($"{stream["width"]}x{stream["height"]}", attributes["RESOLUTION"]);
