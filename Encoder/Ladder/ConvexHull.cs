@@ -33,21 +33,22 @@ public static class ConvexHull
     }
 
     /// <summary>
-    /// Rungs along the hull: the top one is the cheapest point that reaches <paramref name="target"/> (or the best
-    /// point, when none does) but no dearer than <paramref name="maxBitrate"/>; each next one costs
-    /// <paramref name="step"/> times less, down to <paramref name="minBitrate"/>. Easy content reaches the target
-    /// early, so it gets a cheaper top rung and fewer rungs.
+    /// Rungs along the hull. The top one sits where the hull reaches <paramref name="target"/> (or at its best
+    /// point, when it never does), no dearer than <paramref name="maxBitrate"/>; each next one costs
+    /// <paramref name="step"/> times less, down to <paramref name="minBitrate"/>. Each rung takes the resolution
+    /// whose own rate-quality curve is highest at its rate. Easy content reaches the target early, so it gets a
+    /// cheaper top rung and fewer rungs.
     /// </summary>
     public static List<(int Height, long Bitrate, double Quality)> ChooseRungs(
-        IReadOnlyList<QualityPoint> hull, double target, long maxBitrate, long minBitrate, double step, int maxRungs)
+        IReadOnlyList<QualityPoint> trials, double target, long maxBitrate, long minBitrate, double step, int maxRungs)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(step, 1.0);
-        var top = hull.FirstOrDefault(p => p.Quality >= target) ?? hull[^1];
-        var rate = Math.Max(minBitrate, Math.Min(top.Bitrate, maxBitrate));
+        var hull = Build(trials);
+        var rate = Math.Max(minBitrate, Math.Min(TopRate(trials, target), maxBitrate));
         var rungs = new List<(int, long, double)>();
         while (rungs.Count < maxRungs)
         {
-            var (height, quality) = At(hull, rate);
+            var (height, quality) = At(trials, rate);
             rungs.Add((height, rate, quality));
             var next = (long)(rate / step);
             if (next < minBitrate || next < hull[0].Bitrate / 2)
@@ -62,25 +63,77 @@ public static class ConvexHull
         return rungs;
     }
 
-    /// <summary>The resolution that is on the hull at <paramref name="bitrate"/>, and the quality it predicts there.</summary>
-    public static (int Height, double Quality) At(IReadOnlyList<QualityPoint> hull, long bitrate)
+    /// <summary>
+    /// The lowest rate at which some resolution reaches <paramref name="target"/>, read off each resolution's own
+    /// curve (the hull across resolutions is too sparse to interpolate); the best trial's rate when none does.
+    /// </summary>
+    public static long TopRate(IReadOnlyList<QualityPoint> trials, double target)
     {
-        if (bitrate <= hull[0].Bitrate)
+        var reaching = trials.GroupBy(t => t.Height)
+            .Select(curve => Build(curve))
+            .Where(curve => curve[^1].Quality >= target)
+            .Select(curve => RateFor(curve, target))
+            .ToList();
+        return reaching.Count > 0 ? reaching.Min() : trials.MaxBy(t => t.Quality)!.Bitrate;
+    }
+
+    /// <summary>The lowest rate at which a curve (linear in log rate between its points) reaches <paramref name="target"/>.</summary>
+    public static long RateFor(IReadOnlyList<QualityPoint> hull, double target)
+    {
+        if (hull[0].Quality >= target)
         {
-            return (hull[0].Height, hull[0].Quality);
+            return hull[0].Bitrate;
         }
 
         for (var i = 1; i < hull.Count; i++)
         {
-            if (bitrate <= hull[i].Bitrate)
+            var (a, b) = (hull[i - 1], hull[i]);
+            if (b.Quality >= target)
             {
-                var (a, b) = (hull[i - 1], hull[i]);
-                var t = Math.Log((double)bitrate / a.Bitrate) / Math.Log((double)b.Bitrate / a.Bitrate);
-                return (t < 0.5 ? a.Height : b.Height, a.Quality + (t * (b.Quality - a.Quality)));
+                var t = (target - a.Quality) / (b.Quality - a.Quality);
+                return (long)Math.Ceiling(a.Bitrate * Math.Pow((double)b.Bitrate / a.Bitrate, t));
             }
         }
 
-        return (hull[^1].Height, hull[^1].Quality);
+        return hull[^1].Bitrate;
+    }
+
+    /// <summary>
+    /// The resolution whose trials predict the best quality at <paramref name="bitrate"/>, and that quality. Each
+    /// resolution's curve is its own efficient trials, linear in log rate: flat above its dearest trial, and
+    /// continued along its first segment's slope below its cheapest.
+    /// </summary>
+    public static (int Height, double Quality) At(IReadOnlyList<QualityPoint> trials, long bitrate)
+    {
+        (int Height, double Quality) best = (0, double.MinValue);
+        foreach (var curve in trials.GroupBy(t => t.Height).OrderBy(g => g.Key))
+        {
+            var quality = Interpolate(Build(curve), bitrate);
+            if (quality > best.Quality)
+            {
+                best = (curve.Key, quality);
+            }
+        }
+
+        return best;
+    }
+
+    private static double Interpolate(List<QualityPoint> points, long bitrate)
+    {
+        if (points.Count == 1 || bitrate >= points[^1].Bitrate)
+        {
+            return bitrate >= points[0].Bitrate ? points[^1].Quality : double.MinValue / 2;
+        }
+
+        var i = 1;
+        while (i < points.Count - 1 && bitrate > points[i].Bitrate)
+        {
+            i++;
+        }
+
+        var (a, b) = (points[i - 1], points[i]);
+        var t = Math.Log((double)bitrate / a.Bitrate) / Math.Log((double)b.Bitrate / a.Bitrate);
+        return a.Quality + (t * (b.Quality - a.Quality));
     }
 
     // True when b lies strictly above the chord from a to c, so that b stays on the upper hull.

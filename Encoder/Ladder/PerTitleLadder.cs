@@ -50,7 +50,7 @@ internal sealed class PerTitleLadderPolicy(FfmpegRunner ffmpeg, IQualityMetric m
 
         var hull = ConvexHull.Build(trials);
         var fixedLadder = AppleLadderPolicy.Cut(source, codec);
-        var chosen = ConvexHull.ChooseRungs(hull, metric.Target, fixedLadder.Max(r => r.Bitrate), options.MinBitrate, options.Step, options.MaxRungs);
+        var chosen = ConvexHull.ChooseRungs(trials, metric.Target, fixedLadder.Max(r => r.Bitrate), options.MinBitrate, options.Step, options.MaxRungs);
         var rungs = chosen
             .Select(c => AppleLadderPolicy.RungFor(source, c.Height, RoundKbps(c.Bitrate), AppleLadderPolicy.IsMax30(c.Height)) with { PredictedQuality = Math.Round(c.Quality, 3) })
             .ToList();
