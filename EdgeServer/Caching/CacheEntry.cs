@@ -11,16 +11,18 @@ internal sealed class CacheEntry
     private readonly Lock _sync = new();
     private SafeFileHandle? _handle;
     private ObjectMetadata? _metadata;
+    private ulong[]? _checksums;
     private int _removed;
     private int _frequency;
 
-    public CacheEntry(UInt128 hash, string path, long sizeOnDisk, ObjectMetadata? metadata = null, SafeFileHandle? handle = null)
+    public CacheEntry(UInt128 hash, string path, long sizeOnDisk, ObjectMetadata? metadata = null, SafeFileHandle? handle = null, ulong[]? checksums = null)
     {
         Hash = hash;
         FilePath = path;
         SizeOnDisk = sizeOnDisk;
         _metadata = metadata;
         _handle = handle;
+        _checksums = checksums;
     }
 
     public UInt128 Hash { get; }
@@ -59,9 +61,10 @@ internal sealed class CacheEntry
         lease = default;
         var handle = Volatile.Read(ref _handle);
         var metadata = Volatile.Read(ref _metadata);
-        if (handle is null || metadata is null)
+        var checksums = Volatile.Read(ref _checksums);
+        if (handle is null || metadata is null || checksums is null)
         {
-            if (!TryOpen(out handle, out metadata))
+            if (!TryOpen(out handle, out metadata, out checksums))
             {
                 return false;
             }
@@ -82,28 +85,32 @@ internal sealed class CacheEntry
             return false;
         }
 
-        lease = new CacheLease(handle, metadata);
+        lease = new CacheLease(handle, metadata, checksums);
         return added;
     }
 
     /// <summary>Loads metadata without keeping a lease; null if the file is not a whole object.</summary>
     public ObjectMetadata? GetMetadata() =>
-        Volatile.Read(ref _metadata) ?? (TryOpen(out _, out var metadata) ? metadata : null);
+        Volatile.Read(ref _metadata) ?? (TryOpen(out _, out var metadata, out _) ? metadata : null);
 
-    private bool TryOpen(out SafeFileHandle handle, out ObjectMetadata metadata)
+    /// <summary>Swaps in refreshed metadata (a revalidation's new freshness); the body is unchanged.</summary>
+    public void UpdateMetadata(ObjectMetadata metadata) => Volatile.Write(ref _metadata, metadata);
+
+    private bool TryOpen(out SafeFileHandle handle, out ObjectMetadata metadata, out ulong[] checksums)
     {
         lock (_sync)
         {
             handle = null!;
             metadata = null!;
+            checksums = null!;
             if (IsRemoved)
             {
                 return false;
             }
 
-            if (_handle is not null && _metadata is not null)
+            if (_handle is not null && _metadata is not null && _checksums is not null)
             {
-                (handle, metadata) = (_handle, _metadata);
+                (handle, metadata, checksums) = (_handle, _metadata, _checksums);
                 return true;
             }
 
@@ -117,16 +124,29 @@ internal sealed class CacheEntry
                 return false;
             }
 
-            if (!ObjectFile.TryReadHeader(opened, out var read) || read is null)
+            ulong[] table;
+            try
+            {
+                if (!ObjectFile.TryReadHeader(opened, out var header) || header is null)
+                {
+                    opened.Dispose();
+                    return false;
+                }
+
+                table = ObjectFile.ReadChecksums(opened, header.ContentLength);
+                metadata = _metadata ?? header;
+            }
+            catch (IOException)
             {
                 opened.Dispose();
                 return false;
             }
 
             _handle?.Dispose();
-            Volatile.Write(ref _metadata, read);
+            Volatile.Write(ref _checksums, table);
+            Volatile.Write(ref _metadata, metadata);
             Volatile.Write(ref _handle, opened);
-            (handle, metadata) = (opened, read);
+            (handle, checksums) = (opened, table);
             return true;
         }
     }
@@ -149,11 +169,14 @@ internal sealed class CacheEntry
 }
 
 /// <summary>A reference on a cached object's open file; dispose to release it.</summary>
-internal readonly struct CacheLease(SafeFileHandle handle, ObjectMetadata metadata) : IDisposable
+internal readonly struct CacheLease(SafeFileHandle handle, ObjectMetadata metadata, ulong[] checksums) : IDisposable
 {
     public SafeFileHandle Handle { get; } = handle;
 
     public ObjectMetadata Metadata { get; } = metadata;
+
+    /// <summary>XXH3 of each 64 KiB chunk of the body, as written at fill time.</summary>
+    public ulong[] Checksums { get; } = checksums;
 
     public void Dispose() => Handle?.DangerousRelease();
 }

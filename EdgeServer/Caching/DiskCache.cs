@@ -142,14 +142,22 @@ internal sealed partial class DiskCache : IDisposable
     /// Writes the header block and renames the temporary file into place, so the object appears
     /// whole or not at all. <paramref name="reservedBytes"/> must cover the file's size.
     /// </summary>
-    public CacheEntry? Publish(TempObject temp, ObjectMetadata metadata, long reservedBytes)
+    public CacheEntry? Publish(TempObject temp, ObjectMetadata metadata, long reservedBytes, ulong[]? checksums = null)
     {
-        var size = ObjectFile.HeaderSize + metadata.ContentLength;
+        var size = ObjectFile.SizeOnDisk(metadata.ContentLength);
         var hash = CacheKey.Hash(metadata.Key);
         var target = ObjectPath(hash);
         try
         {
-            if (size > reservedBytes || !ObjectFile.TryWriteHeader(temp.Handle, metadata))
+            if (size > reservedBytes)
+            {
+                ReleaseReservation(reservedBytes);
+                return null;
+            }
+
+            checksums ??= ObjectFile.ComputeChecksums(temp.Handle, metadata.ContentLength);
+            ObjectFile.WriteChecksums(temp.Handle, metadata.ContentLength, checksums);
+            if (!ObjectFile.TryWriteHeader(temp.Handle, metadata))
             {
                 ReleaseReservation(reservedBytes);
                 return null;
@@ -165,7 +173,7 @@ internal sealed partial class DiskCache : IDisposable
             return null;
         }
 
-        var entry = new CacheEntry(hash, target, size, metadata);
+        var entry = new CacheEntry(hash, target, size, metadata, checksums: checksums);
         lock (_budgetLock)
         {
             // The rename already replaced an older file of the same key; only its entry goes.

@@ -54,6 +54,7 @@ internal sealed class EdgeMetrics
         OriginFetchResults = factory.CreateCounter("edge_origin_fetch_results_total", "Origin fetches by outcome (stored, not_stored, passthrough, error, unreachable, timeout, truncated).", ["result"]);
         OriginBytes = factory.CreateCounter("edge_origin_bytes_total", "Body bytes received from the origin.");
         CollapsedRequests = factory.CreateCounter("edge_collapsed_requests_total", "Requests served from another request's origin fill.");
+        IntegrityFailures = factory.CreateCounter("edge_integrity_failures_total", "Cached objects whose bytes did not match the checksums written at fill time; each was dropped and never sent.");
 
         var used = factory.CreateGauge("edge_cache_used_bytes", "Bytes of published objects on disk.");
         var reserved = factory.CreateGauge("edge_cache_reserved_bytes", "Bytes reserved by fills in progress.");
@@ -84,6 +85,8 @@ internal sealed class EdgeMetrics
     public Counter OriginBytes { get; }
 
     public Counter CollapsedRequests { get; }
+
+    public Counter IntegrityFailures { get; }
 
     /// <summary>Requests answered since start, for the node's heartbeat.</summary>
     public long TotalRequests => Interlocked.Read(ref _totalRequests);

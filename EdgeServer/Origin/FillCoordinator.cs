@@ -181,7 +181,7 @@ internal sealed partial class FillCoordinator : IDisposable
         long reserved = 0;
         if (storable)
         {
-            var want = ObjectFile.HeaderSize + (declaredLength ?? 0);
+            var want = declaredLength is { } known ? ObjectFile.SizeOnDisk(known) : ObjectFile.HeaderSize;
             storable = _cache.TryReserve(want);
             reserved = storable ? want : 0;
         }
@@ -200,6 +200,7 @@ internal sealed partial class FillCoordinator : IDisposable
         fill.SetHead(new FillHead { Outcome = FillOutcome.Body, Metadata = head, Storable = storable, StatusCode = 200, UpstreamCacheStatus = upstreamStatus });
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var chunks = new ChunkHasher();
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long written = 0;
         var held = 0;
@@ -226,6 +227,7 @@ internal sealed partial class FillCoordinator : IDisposable
 
                     RandomAccess.Write(fill.Temp!.Handle, buffer.AsSpan(0, read), ObjectFile.HeaderSize + written);
                     hash.AppendData(buffer, 0, read);
+                    chunks.Append(buffer.AsSpan(0, read));
                     written += read;
                     _metrics.OriginBytes.Inc(read);
 
@@ -272,7 +274,15 @@ internal sealed partial class FillCoordinator : IDisposable
             Sha256 = sha,
         };
 
-        if (storable && _cache.Publish(fill.Temp!, final, reserved) is not null)
+        if (storable && declaredLength is null)
+        {
+            // The checksum table's size is known only now.
+            var table = ObjectFile.SizeOnDisk(written) - ObjectFile.HeaderSize - written;
+            storable = _cache.TryReserve(table);
+            reserved += storable ? table : 0;
+        }
+
+        if (storable && _cache.Publish(fill.Temp!, final, reserved, chunks.Finish()) is not null)
         {
             reserved = 0;
             _metrics.OriginFetchResults.WithLabels("stored").Inc();

@@ -77,12 +77,7 @@ internal sealed partial class EdgeRequestHandler
         var request = context.Request;
         var response = context.Response;
         var headers = response.Headers;
-        headers[CacheStatus.HeaderName] = _statusBypass;
-        if (!StringValues.IsNullOrEmpty(_corsOrigin))
-        {
-            headers.AccessControlAllowOrigin = _corsOrigin;
-            headers.AccessControlExposeHeaders = ExposedHeaders;
-        }
+        SetCommonHeaders(headers);
 
         var method = request.Method;
         var isHead = HttpMethods.IsHead(method);
@@ -119,10 +114,22 @@ internal sealed partial class EdgeRequestHandler
         {
             if (_cache.TryAcquire(hash, key!, out var lease))
             {
+                Outcome served;
                 using (lease)
                 {
-                    return await ServeAsync(context, lease.Handle, lease.Metadata, _statusHit, fill: null, isHead, CacheResult.Hit);
+                    served = await ServeAsync(context, lease.Handle, lease.Metadata, _statusHit, fill: null, isHead, CacheResult.Hit, lease.Checksums);
                 }
+
+                if (!served.Corrupt)
+                {
+                    return served;
+                }
+
+                // Caught before any byte was sent: drop the object and fill it again.
+                _cache.Remove(hash);
+                context.Response.Clear();
+                SetCommonHeaders(context.Response.Headers);
+                continue;
             }
 
             var fill = _fills.GetOrStart(hash, key!, out var leader);
@@ -203,7 +210,7 @@ internal sealed partial class EdgeRequestHandler
         return await ServeAsync(context, fill.Handle!, head.Metadata!, cacheStatus, fill, isHead, result);
     }
 
-    private async ValueTask<Outcome> ServeAsync(HttpContext context, SafeFileHandle handle, ObjectMetadata metadata, StringValues cacheStatus, OriginFill? fill, bool isHead, CacheResult result)
+    private async ValueTask<Outcome> ServeAsync(HttpContext context, SafeFileHandle handle, ObjectMetadata metadata, StringValues cacheStatus, OriginFill? fill, bool isHead, CacheResult result, ulong[]? checksums = null)
     {
         var request = context.Request;
         var response = context.Response;
@@ -267,7 +274,24 @@ internal sealed partial class EdgeRequestHandler
 
         try
         {
-            return new Outcome(result, await CopyAsync(response.BodyWriter, handle, start, count, fill, context.RequestAborted));
+            var copied = checksums is null
+                ? await CopyAsync(response.BodyWriter, handle, start, count, fill, context.RequestAborted)
+                : await CopyVerifiedAsync(response.BodyWriter, handle, checksums, length, start, count, context.RequestAborted);
+            return new Outcome(result, copied);
+        }
+        catch (CorruptObjectException ex)
+        {
+            _metrics.IntegrityFailures.Inc();
+            LogCorrupt(_logger, metadata.Key, ex.Message);
+            if (!response.HasStarted)
+            {
+                return new Outcome(CacheResult.Error, 0, Corrupt: true);
+            }
+
+            // Bytes already sent were verified; the bad chunk is not sent. Cut the response and drop the object.
+            _cache.Remove(CacheKey.Hash(metadata.Key));
+            context.Abort();
+            return new Outcome(CacheResult.Error, 0);
         }
         catch (OperationCanceledException)
         {
@@ -334,6 +358,53 @@ internal sealed partial class EdgeRequestHandler
         return position - start;
     }
 
+    /// <summary>
+    /// Copies a cached body chunk by chunk, checking each 64 KiB chunk against its checksum before any of it is
+    /// written, so corrupt bytes never leave the node. Reads are chunk-aligned; a range sends a slice.
+    /// </summary>
+    internal static async ValueTask<long> CopyVerifiedAsync(PipeWriter writer, SafeFileHandle handle, ulong[] checksums, long contentLength, long start, long count, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ObjectFile.ChunkSize);
+        var position = start;
+        var end = start + count;
+        try
+        {
+            while (position < end)
+            {
+                var chunk = (int)(position / ObjectFile.ChunkSize);
+                var chunkStart = (long)chunk * ObjectFile.ChunkSize;
+                if (chunk >= checksums.Length)
+                {
+                    throw new CorruptObjectException("body is longer than its checksum table");
+                }
+
+                // Whole chunks are read and checked, whatever slice of them is sent.
+                var want = (int)Math.Min(ObjectFile.ChunkSize, contentLength - chunkStart);
+
+                var read = RandomAccess.Read(handle, buffer.AsSpan(0, want), ObjectFile.HeaderSize + chunkStart);
+                if (read != want || ObjectFile.Checksum(buffer.AsSpan(0, want)) != checksums[chunk])
+                {
+                    throw new CorruptObjectException($"chunk {chunk} does not match its checksum");
+                }
+
+                var from = (int)(position - chunkStart);
+                var to = (int)Math.Min(want, end - chunkStart);
+                position += to - from;
+                var flush = await writer.WriteAsync(buffer.AsMemory(from, to - from), cancellationToken);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return position - start;
+    }
+
     private static async ValueTask<long> WritePassthroughAsync(HttpContext context, FillHead head, StringValues cacheStatus, bool isHead)
     {
         var response = context.Response;
@@ -364,6 +435,16 @@ internal sealed partial class EdgeRequestHandler
         return 0;
     }
 
+    private void SetCommonHeaders(IHeaderDictionary headers)
+    {
+        headers[CacheStatus.HeaderName] = _statusBypass;
+        if (!StringValues.IsNullOrEmpty(_corsOrigin))
+        {
+            headers.AccessControlAllowOrigin = _corsOrigin;
+            headers.AccessControlExposeHeaders = ExposedHeaders;
+        }
+    }
+
     private void WriteOptions(HttpContext context)
     {
         var headers = context.Response.Headers;
@@ -387,9 +468,12 @@ internal sealed partial class EdgeRequestHandler
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.WriteAsync(text, context.RequestAborted);
     }
 
+    [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "Cached object {Key} is corrupt and was dropped: {Reason}")]
+    private static partial void LogCorrupt(ILogger logger, string key, string reason);
+
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Response for {Key} aborted mid-body: {Reason}")]
     private static partial void LogResponseAborted(ILogger logger, string key, string reason);
 
     /// <summary>Per-request facts collected for metrics.</summary>
-    private readonly record struct Outcome(CacheResult Result, long Bytes);
+    private readonly record struct Outcome(CacheResult Result, long Bytes, bool Corrupt = false);
 }

@@ -18,7 +18,7 @@ internal static class CacheTestSupport
     /// <summary>Stores an object the way a fill does: reserve, write to a temporary file, publish.</summary>
     public static CacheEntry? Store(DiskCache cache, string key, byte[] body)
     {
-        var size = ObjectFile.HeaderSize + body.Length;
+        var size = ObjectFile.SizeOnDisk(body.Length);
         if (!cache.TryReserve(size))
         {
             return null;

@@ -29,7 +29,7 @@ public class DiskCacheTests
     public void TryReserve_BeyondBudget_EvictsAndNeverExceedsMax()
     {
         using var dir = new TempDirectory();
-        const long max = 20 * (ObjectFile.HeaderSize + 1000L);
+        var max = 20 * ObjectFile.SizeOnDisk(1000);
         using var cache = CreateCache(dir.Path, max);
 
         for (var i = 0; i < 100; i++)
@@ -71,7 +71,7 @@ public class DiskCacheTests
         using var second = CreateCache(dir.Path, 1 << 20);
 
         Assert.Equal(2, second.Count);
-        Assert.Equal(2 * ObjectFile.HeaderSize + 5, second.UsedBytes);
+        Assert.Equal(ObjectFile.SizeOnDisk(3) + ObjectFile.SizeOnDisk(2), second.UsedBytes);
         Assert.True(IsCached(second, "/t/a.m4s"));
         Assert.True(IsCached(second, "/t/b.m4s"));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(dir.Path, "tmp")));

@@ -368,7 +368,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [Fact]
     public async Task Get_ObjectsBeyondBudget_KeepDiskUnderBudget()
     {
-        const long budget = 10 * (4096 + 100_000L);
+        const long budget = 10 * (4096 + 100_000L + 16);
         var dir = _cacheDir.Path + "-d";
         await using var edge = await EdgeHost.StartAsync(_origin.Url, dir, cacheMaxBytes: budget, nodeId: "edge-d");
         for (var i = 0; i < 40; i++)
@@ -474,7 +474,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
         Assert.Contains("edge_requests_total{code=\"200\",cache=\"hit\",node=\"edge-a\"} 1", text);
         Assert.Contains("edge_response_bytes_total{cache=\"hit\",node=\"edge-a\"} 1234", text);
         Assert.Contains("edge_cache_objects{node=\"edge-a\"} 1", text);
-        Assert.Contains($"edge_cache_used_bytes{{node=\"edge-a\"}} {4096 + 1234}", text);
+        Assert.Contains($"edge_cache_used_bytes{{node=\"edge-a\"}} {4096 + 1234 + 8}", text);
         Assert.Contains("edge_request_duration_seconds_bucket", text);
         Assert.Contains("edge_collapsed_requests_total", text);
         Assert.Equal("edge-a; fwd=bypass", CacheStatus(response));
