@@ -191,6 +191,34 @@ internal sealed partial class DiskCache : IDisposable
         return entry;
     }
 
+    /// <summary>Rewrites a stored object's header block with refreshed metadata (after a 304); the body stays.</summary>
+    public bool Refresh(UInt128 hash, ObjectMetadata metadata)
+    {
+        if (!_entries.TryGetValue(hash, out var entry) || entry.IsRemoved)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var handle = File.OpenHandle(entry.FilePath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            if (!ObjectFile.TryWriteHeader(handle, metadata))
+            {
+                Remove(entry);
+                return false;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogPublishFailed(_logger, metadata.Key, ex);
+            Remove(entry);
+            return false;
+        }
+
+        entry.UpdateMetadata(metadata);
+        return true;
+    }
+
     /// <summary>Removes an object (purge, corruption); readers holding a lease finish their response.</summary>
     public bool Remove(UInt128 hash) => _entries.TryGetValue(hash, out var entry) && Remove(entry);
 

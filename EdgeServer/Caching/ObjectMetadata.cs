@@ -25,6 +25,45 @@ internal sealed class ObjectMetadata
     /// <summary>Hex SHA-256 of the body, checked when the fill completes.</summary>
     public string? Sha256 { get; init; }
 
+    /// <summary>The origin's own strong ETag, sent back in <c>If-None-Match</c> (the stored one may be made up).</summary>
+    public string? OriginETag { get; init; }
+
+    /// <summary>Whether the origin sent <c>Last-Modified</c>, so <c>If-Modified-Since</c> means something to it.</summary>
+    public bool OriginLastModified { get; init; }
+
+    /// <summary>Seconds the response stays fresh after it was stored (RFC 9111 §4.2.1).</summary>
+    public double FreshSeconds { get; init; }
+
+    /// <summary>The origin's <c>Age</c> when the response arrived.</summary>
+    public double InitialAgeSeconds { get; init; }
+
+    public double StaleWhileRevalidateSeconds { get; init; }
+
+    public double StaleIfErrorSeconds { get; init; }
+
+    /// <summary><c>must-revalidate</c>, <c>proxy-revalidate</c> or <c>s-maxage</c>: never served stale.</summary>
+    public bool MustRevalidate { get; init; }
+
+    /// <summary>The same object with the freshness of a revalidation's answer.</summary>
+    public ObjectMetadata Refreshed(FreshnessRules rules, string? cacheControl, double initialAge, DateTimeOffset storedAt) => new()
+    {
+        Key = Key,
+        ContentLength = ContentLength,
+        ContentType = ContentType,
+        ETag = ETag,
+        LastModified = LastModified,
+        CacheControl = cacheControl ?? CacheControl,
+        StoredAt = storedAt,
+        Sha256 = Sha256,
+        OriginETag = OriginETag,
+        OriginLastModified = OriginLastModified,
+        FreshSeconds = rules.LifetimeSeconds,
+        InitialAgeSeconds = initialAge,
+        StaleWhileRevalidateSeconds = rules.StaleWhileRevalidateSeconds,
+        StaleIfErrorSeconds = rules.StaleIfErrorSeconds,
+        MustRevalidate = rules.MustRevalidate,
+    };
+
     [JsonIgnore]
     public ResponseHeaderValues Headers => field ??= new ResponseHeaderValues(this);
 }

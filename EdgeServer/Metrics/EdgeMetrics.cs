@@ -17,6 +17,12 @@ internal enum CacheResult
     /// <summary>A miss that joined another request's fill.</summary>
     Collapsed,
     Error,
+
+    /// <summary>A stale object the origin confirmed with 304.</summary>
+    Revalidated,
+
+    /// <summary>A stale object served because the origin failed (stale-if-error).</summary>
+    Stale,
 }
 
 /// <summary>
@@ -25,7 +31,7 @@ internal enum CacheResult
 /// </summary>
 internal sealed class EdgeMetrics
 {
-    private static readonly string[] ResultNames = ["bypass", "hit", "miss", "collapsed", "error"];
+    private static readonly string[] ResultNames = ["bypass", "hit", "miss", "collapsed", "error", "revalidated", "stale"];
 
     private readonly Counter _requests;
     private readonly Counter _responseBytes;
@@ -54,6 +60,8 @@ internal sealed class EdgeMetrics
         OriginFetchResults = factory.CreateCounter("edge_origin_fetch_results_total", "Origin fetches by outcome (stored, not_stored, passthrough, error, unreachable, timeout, truncated).", ["result"]);
         OriginBytes = factory.CreateCounter("edge_origin_bytes_total", "Body bytes received from the origin.");
         CollapsedRequests = factory.CreateCounter("edge_collapsed_requests_total", "Requests served from another request's origin fill.");
+        Revalidations = factory.CreateCounter("edge_revalidations_total", "Conditional requests for stale objects, by answer (not_modified, modified, error).", ["result"]);
+        StaleServed = factory.CreateCounter("edge_stale_served_total", "Responses served stale, by reason (stale_while_revalidate, stale_if_error).", ["reason"]);
         IntegrityFailures = factory.CreateCounter("edge_integrity_failures_total", "Cached objects whose bytes did not match the checksums written at fill time; each was dropped and never sent.");
 
         var used = factory.CreateGauge("edge_cache_used_bytes", "Bytes of published objects on disk.");
@@ -88,6 +96,10 @@ internal sealed class EdgeMetrics
 
     public Counter IntegrityFailures { get; }
 
+    public Counter Revalidations { get; }
+
+    public Counter StaleServed { get; }
+
     /// <summary>Requests answered since start, for the node's heartbeat.</summary>
     public long TotalRequests => Interlocked.Read(ref _totalRequests);
 
@@ -103,7 +115,7 @@ internal sealed class EdgeMetrics
             requests.WithLabels(key.Status.ToString(CultureInfo.InvariantCulture), ResultNames[(int)key.Result]), _requests);
         child.Inc();
         Interlocked.Increment(ref _totalRequests);
-        if (result == CacheResult.Hit)
+        if (result is CacheResult.Hit or CacheResult.Revalidated or CacheResult.Stale)
         {
             Interlocked.Increment(ref _totalHits);
         }

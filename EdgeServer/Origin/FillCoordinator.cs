@@ -57,7 +57,7 @@ internal sealed partial class FillCoordinator : IDisposable
     /// <see cref="OriginFill.Leave"/> it. Returns null when a fill finished meanwhile, so the caller
     /// looks in the cache again.
     /// </summary>
-    public OriginFill? GetOrStart(UInt128 hash, string key, out bool started)
+    public OriginFill? GetOrStart(UInt128 hash, string key, out bool started, ObjectMetadata? stale = null)
     {
         started = false;
         if (_fills.TryGetValue(hash, out var existing))
@@ -65,7 +65,7 @@ internal sealed partial class FillCoordinator : IDisposable
             return existing.TryJoin() ? existing : null;
         }
 
-        var fill = new OriginFill(hash, key);
+        var fill = new OriginFill(hash, key, stale);
         var actual = _fills.GetOrAdd(hash, fill);
         if (!ReferenceEquals(actual, fill))
         {
@@ -73,7 +73,7 @@ internal sealed partial class FillCoordinator : IDisposable
         }
 
         // A fill may have published and left between the caller's cache lookup and here.
-        if (_cache.Contains(hash))
+        if (stale is null && _cache.Contains(hash))
         {
             _fills.TryRemove(new KeyValuePair<UInt128, OriginFill>(hash, fill));
             return null;
@@ -83,6 +83,18 @@ internal sealed partial class FillCoordinator : IDisposable
         fill.TryJoin();
         _ = RunAsync(fill, shared: true);
         return fill;
+    }
+
+    /// <summary>
+    /// Revalidates a stale copy in the background (stale-while-revalidate): at most one revalidation per object runs,
+    /// and nobody waits for it.
+    /// </summary>
+    public void RevalidateInBackground(UInt128 hash, ObjectMetadata stale)
+    {
+        if (GetOrStart(hash, stale.Key, out _, stale) is { } fill)
+        {
+            fill.Leave();
+        }
     }
 
     /// <summary>Starts a fetch that nobody else joins, for a client that must not share an uncacheable response.</summary>
@@ -141,7 +153,7 @@ internal sealed partial class FillCoordinator : IDisposable
         try
         {
             _metrics.OriginFetches.Inc();
-            response = await _origin.GetAsync(fill.Key, headersLinked.Token).ConfigureAwait(false);
+            response = await _origin.GetAsync(fill.Key, headersLinked.Token, fill.Stale).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (headersTimeout.IsCancellationRequested)
         {
@@ -156,6 +168,21 @@ internal sealed partial class FillCoordinator : IDisposable
         using (response)
         {
             var upstreamStatus = JoinHeader(response, "Cache-Status");
+            if (fill.Stale is not null)
+            {
+                _metrics.Revalidations.WithLabels(response.StatusCode switch
+                {
+                    HttpStatusCode.NotModified => "not_modified",
+                    HttpStatusCode.OK => "modified",
+                    _ => "error",
+                }).Inc();
+            }
+
+            if (response.StatusCode == HttpStatusCode.NotModified && fill.Stale is not null)
+            {
+                return Refresh(fill, response, upstreamStatus);
+            }
+
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 return await PassThroughAsync(fill, response, upstreamStatus).ConfigureAwait(false);
@@ -165,11 +192,35 @@ internal sealed partial class FillCoordinator : IDisposable
         }
     }
 
+    // A 304 makes the stored copy fresh again: new freshness from the 304's headers, body untouched (RFC 9111 §4.3.4).
+    private long Refresh(OriginFill fill, HttpResponseMessage response, string? upstreamStatus)
+    {
+        var now = _time.GetUtcNow();
+        var stale = fill.Stale!;
+        var cacheControl = JoinHeader(response, "Cache-Control") ?? stale.CacheControl;
+        var rules = Freshness.FromResponse(cacheControl, response.Content.Headers.Expires is { } e ? e.ToString("r", CultureInfo.InvariantCulture) : null, response.Headers.Date, stale.LastModified, now);
+        var refreshed = stale.Refreshed(rules, cacheControl, response.Headers.Age?.TotalSeconds ?? 0, now);
+        _cache.Refresh(fill.Hash, refreshed);
+        fill.SetHead(new FillHead { Outcome = FillOutcome.NotModified, Metadata = refreshed, StatusCode = 304, UpstreamCacheStatus = upstreamStatus, Shareable = true });
+        fill.Complete();
+        return 0;
+    }
+
     private async Task<long> StreamBodyAsync(OriginFill fill, HttpResponseMessage response, string? upstreamStatus, bool shared)
     {
         var declaredLength = response.Content.Headers.ContentLength;
         var cacheControl = JoinHeader(response, "Cache-Control");
-        var storable = shared && CacheControlAllowsStoring(cacheControl);
+
+        // Responses that vary by request headers are not stored: one key holds one representation.
+        var shareable = Freshness.AllowsStoring(cacheControl) && !response.Headers.Vary.Any(v => v.Length > 0);
+        var storable = shared && shareable;
+        var responseTime = _time.GetUtcNow();
+        var rules = Freshness.FromResponse(
+            cacheControl,
+            response.Content.Headers.Expires is { } expires ? expires.ToString("r", CultureInfo.InvariantCulture) : JoinHeader(response, "Expires"),
+            response.Headers.Date,
+            response.Content.Headers.LastModified,
+            responseTime);
         var lastModified = response.Content.Headers.LastModified ?? TruncateToSeconds(_time.GetUtcNow());
         var etag = response.Headers.ETag is { IsWeak: false } strong ? strong.Tag : null;
         if (etag is null && declaredLength is { } knownLength && response.Content.Headers.LastModified is { } originModified)
@@ -195,9 +246,16 @@ internal sealed partial class FillCoordinator : IDisposable
             ETag = etag,
             LastModified = lastModified,
             CacheControl = cacheControl,
-            StoredAt = _time.GetUtcNow(),
+            StoredAt = responseTime,
+            OriginETag = response.Headers.ETag is { IsWeak: false } origin ? origin.Tag : null,
+            OriginLastModified = response.Content.Headers.LastModified is not null,
+            FreshSeconds = rules.LifetimeSeconds,
+            InitialAgeSeconds = response.Headers.Age?.TotalSeconds ?? 0,
+            StaleWhileRevalidateSeconds = rules.StaleWhileRevalidateSeconds,
+            StaleIfErrorSeconds = rules.StaleIfErrorSeconds,
+            MustRevalidate = rules.MustRevalidate,
         };
-        fill.SetHead(new FillHead { Outcome = FillOutcome.Body, Metadata = head, Storable = storable, StatusCode = 200, UpstreamCacheStatus = upstreamStatus });
+        fill.SetHead(new FillHead { Outcome = FillOutcome.Body, Metadata = head, Storable = storable, Shareable = shareable, StatusCode = 200, UpstreamCacheStatus = upstreamStatus });
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunks = new ChunkHasher();
@@ -272,6 +330,13 @@ internal sealed partial class FillCoordinator : IDisposable
             CacheControl = head.CacheControl,
             StoredAt = head.StoredAt,
             Sha256 = sha,
+            OriginETag = head.OriginETag,
+            OriginLastModified = head.OriginLastModified,
+            FreshSeconds = head.FreshSeconds,
+            InitialAgeSeconds = head.InitialAgeSeconds,
+            StaleWhileRevalidateSeconds = head.StaleWhileRevalidateSeconds,
+            StaleIfErrorSeconds = head.StaleIfErrorSeconds,
+            MustRevalidate = head.MustRevalidate,
         };
 
         if (storable && declaredLength is null)
@@ -377,31 +442,6 @@ internal sealed partial class FillCoordinator : IDisposable
 
             return copy.ToArray();
         }
-    }
-
-    private static bool CacheControlAllowsStoring(string? cacheControl)
-    {
-        if (cacheControl is null)
-        {
-            return true;
-        }
-
-        foreach (var part in cacheControl.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            var name = part.AsSpan();
-            var equals = name.IndexOf('=');
-            if (equals >= 0)
-            {
-                name = name[..equals].TrimEnd();
-            }
-
-            if (name.Equals("no-store", StringComparison.OrdinalIgnoreCase) || name.Equals("private", StringComparison.OrdinalIgnoreCase))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static string? JoinHeader(HttpResponseMessage response, string name) =>

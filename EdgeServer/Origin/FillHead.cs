@@ -15,6 +15,9 @@ internal enum FillOutcome
 
     /// <summary>The origin did not answer in time; the client gets 504.</summary>
     OriginTimeout,
+
+    /// <summary>A revalidation's 304: the stored object is fresh again and was refreshed in place.</summary>
+    NotModified,
 }
 
 /// <summary>What the origin answered, known before its body: enough for every waiting client to send headers.</summary>
@@ -27,6 +30,9 @@ internal sealed class FillHead
 
     /// <summary>Whether the object will be published to the cache when the fill completes.</summary>
     public bool Storable { get; init; }
+
+    /// <summary>Whether other clients may read this response (false for <c>private</c>, <c>no-store</c> and <c>Vary</c>).</summary>
+    public bool Shareable { get; init; }
 
     public int StatusCode { get; init; }
 

@@ -34,10 +34,43 @@ internal sealed class OriginClient : IDisposable
     /// <summary>Absolute URL of <paramref name="key"/> (a validated, decoded path) at the origin.</summary>
     public string UrlFor(string key) => _baseUrl + new PathString(key).ToUriComponent();
 
-    public Task<HttpResponseMessage> GetAsync(string key, CancellationToken cancellationToken)
+    /// <summary>GETs <paramref name="key"/>; with a <paramref name="stale"/> copy, conditionally on its validators.</summary>
+    public Task<HttpResponseMessage> GetAsync(string key, CancellationToken cancellationToken, Caching.ObjectMetadata? stale = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, UrlFor(key));
         request.Headers.TryAddWithoutValidation("Via", _via);
+        if (stale?.OriginETag is { } etag)
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+        }
+
+        if (stale is { OriginLastModified: true })
+        {
+            request.Headers.IfModifiedSince = stale.LastModified;
+        }
+
+        return _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
+    /// <summary>Forwards a request the cache does not answer (POST, PUT, DELETE...) with its body.</summary>
+    public Task<HttpResponseMessage> ForwardAsync(string method, string key, Stream body, string? contentType, long? contentLength, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(method), UrlFor(key));
+        request.Headers.TryAddWithoutValidation("Via", _via);
+        if (contentLength is > 0 || contentType is not null)
+        {
+            request.Content = new StreamContent(body);
+            if (contentType is not null)
+            {
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            }
+
+            if (contentLength is { } length)
+            {
+                request.Content.Headers.ContentLength = length;
+            }
+        }
+
         return _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
     }
 

@@ -7,7 +7,7 @@ namespace Edge.EdgeServer.Origin;
 /// One origin fetch that any number of clients read while it arrives. The body goes to a temporary
 /// file; readers read it by position and wait for more, so a late joiner starts from byte zero.
 /// </summary>
-internal sealed class OriginFill(UInt128 hash, string key)
+internal sealed class OriginFill(UInt128 hash, string key, ObjectMetadata? stale = null)
 {
     private const int Running = 0;
     private const int Completed = 1;
@@ -26,6 +26,9 @@ internal sealed class OriginFill(UInt128 hash, string key)
     public UInt128 Hash { get; } = hash;
 
     public string Key { get; } = key;
+
+    /// <summary>The stored copy this fetch revalidates, or null for a plain fetch.</summary>
+    public ObjectMetadata? Stale { get; } = stale;
 
     public Task<FillHead> Head => _head.Task;
 

@@ -15,9 +15,9 @@ internal static class CacheStatus
     /// The value for a response forwarded to the origin; an upstream cache's own entry (a parent node)
     /// comes first, as the list runs from the origin towards the user.
     /// </summary>
-    public static StringValues Miss(string? upstream, string node, bool stored, bool collapsed, string? detail)
+    public static StringValues Miss(string? upstream, string node, bool stored, bool collapsed, string? detail, string forward = "miss")
     {
-        var value = node + "; fwd=miss" + (stored ? "; stored" : "") + (collapsed ? "; collapsed" : "")
+        var value = node + "; fwd=" + forward + (stored ? "; stored" : "") + (collapsed ? "; collapsed" : "")
             + (detail is null ? "" : "; detail=" + detail);
         return string.IsNullOrWhiteSpace(upstream) ? value : upstream + ", " + value;
     }

@@ -33,6 +33,8 @@ internal sealed partial class EdgeRequestHandler
 
     private readonly DiskCache _cache;
     private readonly FillCoordinator _fills;
+    private readonly OriginClient _origin;
+    private readonly TimeProvider _time;
     private readonly EdgeMetrics _metrics;
     private readonly ILogger<EdgeRequestHandler> _logger;
     private readonly int _maxPathLength;
@@ -40,11 +42,16 @@ internal sealed partial class EdgeRequestHandler
     private readonly string _nodeToken;
     private readonly StringValues _statusHit;
     private readonly StringValues _statusBypass;
+    private readonly StringValues _statusStaleWhileRevalidate;
+    private readonly StringValues _statusRevalidated;
+    private readonly StringValues _statusStaleIfError;
 
-    public EdgeRequestHandler(DiskCache cache, FillCoordinator fills, EdgeMetrics metrics, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger)
+    public EdgeRequestHandler(DiskCache cache, FillCoordinator fills, OriginClient origin, EdgeMetrics metrics, TimeProvider time, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger)
     {
         _cache = cache;
         _fills = fills;
+        _origin = origin;
+        _time = time;
         _metrics = metrics;
         _logger = logger;
         var value = options.Value;
@@ -53,6 +60,9 @@ internal sealed partial class EdgeRequestHandler
         _nodeToken = CacheStatus.Identifier(value.NodeId);
         _statusHit = _nodeToken + "; hit";
         _statusBypass = _nodeToken + "; fwd=bypass";
+        _statusStaleWhileRevalidate = _nodeToken + "; hit; detail=stale-while-revalidate";
+        _statusRevalidated = _nodeToken + "; fwd=stale; fwd-status=304";
+        _statusStaleIfError = _nodeToken + "; fwd=stale; detail=stale-if-error";
     }
 
     /// <summary><c>Cache-Status</c> for responses that never touch the cache (health, metrics, bad requests).</summary>
@@ -81,16 +91,16 @@ internal sealed partial class EdgeRequestHandler
 
         var method = request.Method;
         var isHead = HttpMethods.IsHead(method);
-        if (!isHead && !HttpMethods.IsGet(method))
+        if (HttpMethods.IsOptions(method))
         {
-            if (HttpMethods.IsOptions(method))
-            {
-                WriteOptions(context);
-                return default;
-            }
+            WriteOptions(context);
+            return default;
+        }
 
+        if (HttpMethods.IsTrace(method) || HttpMethods.IsConnect(method))
+        {
             headers.Allow = AllowedMethods;
-            await WriteTextAsync(context, StatusCodes.Status405MethodNotAllowed, "method not allowed: this node serves GET, HEAD and OPTIONS\n");
+            await WriteTextAsync(context, StatusCodes.Status405MethodNotAllowed, "method not allowed\n");
             return default;
         }
 
@@ -110,6 +120,11 @@ internal sealed partial class EdgeRequestHandler
         }
 
         var hash = CacheKey.Hash(key!);
+        if (!isHead && !HttpMethods.IsGet(method))
+        {
+            return await ForwardAsync(context, hash, key!);
+        }
+
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             if (_cache.TryAcquire(hash, key!, out var lease))
@@ -117,16 +132,29 @@ internal sealed partial class EdgeRequestHandler
                 Outcome served;
                 using (lease)
                 {
-                    served = await ServeAsync(context, lease.Handle, lease.Metadata, _statusHit, fill: null, isHead, CacheResult.Hit, lease.Checksums);
+                    var state = Freshness.Evaluate(lease.Metadata, _time.GetUtcNow());
+                    if (state.Fresh)
+                    {
+                        served = await ServeAsync(context, lease.Handle, lease.Metadata, _statusHit, fill: null, isHead, CacheResult.Hit, lease.Checksums, state.AgeSeconds);
+                    }
+                    else if (state.MayServeWhileRevalidating)
+                    {
+                        _fills.RevalidateInBackground(hash, lease.Metadata);
+                        _metrics.StaleServed.WithLabels("stale_while_revalidate").Inc();
+                        served = await ServeAsync(context, lease.Handle, lease.Metadata, _statusStaleWhileRevalidate, fill: null, isHead, CacheResult.Hit, lease.Checksums, state.AgeSeconds);
+                    }
+                    else
+                    {
+                        served = await RevalidateAsync(context, hash, lease, state, isHead);
+                    }
                 }
 
-                if (!served.Corrupt)
+                if (!served.Retry)
                 {
                     return served;
                 }
 
-                // Caught before any byte was sent: drop the object and fill it again.
-                _cache.Remove(hash);
+                // A corrupt object caught before any byte was sent, or a revalidation that raced a fill: look again.
                 context.Response.Clear();
                 SetCommonHeaders(context.Response.Headers);
                 continue;
@@ -138,13 +166,19 @@ internal sealed partial class EdgeRequestHandler
                 continue;
             }
 
+            Outcome filled;
             try
             {
-                return await ServeFillAsync(context, fill, leader, isHead);
+                filled = await ServeFillAsync(context, fill, leader, isHead);
             }
             finally
             {
                 fill.Leave();
+            }
+
+            if (!filled.Retry)
+            {
+                return filled;
             }
         }
 
@@ -153,8 +187,122 @@ internal sealed partial class EdgeRequestHandler
         return new Outcome(CacheResult.Error, 0);
     }
 
+    /// <summary>
+    /// Passes a request the cache cannot answer (POST, PUT, DELETE, PATCH...) to the origin, uncached, and on success
+    /// invalidates the stored target and any same-site Location or Content-Location (RFC 9111 §4.4).
+    /// </summary>
+    private async ValueTask<Outcome> ForwardAsync(HttpContext context, UInt128 hash, string key)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        response.Headers[CacheStatus.HeaderName] = _nodeToken + "; fwd=method";
+        HttpResponseMessage upstream;
+        try
+        {
+            upstream = await _origin.ForwardAsync(request.Method, key, request.Body, request.ContentType, request.ContentLength, context.RequestAborted);
+        }
+        catch (HttpRequestException ex)
+        {
+            await WriteTextAsync(context, StatusCodes.Status502BadGateway, $"bad gateway: origin unreachable: {ex.Message}\n");
+            return new Outcome(CacheResult.Bypass, 0);
+        }
+
+        using (upstream)
+        {
+            var status = (int)upstream.StatusCode;
+            if (status is >= 200 and < 400)
+            {
+                _cache.Remove(hash);
+                foreach (var location in new[] { upstream.Headers.Location, upstream.Content.Headers.ContentLocation })
+                {
+                    if (location is not null && SameSitePath(location) is { } path && RequestPath.Check(path, path, _maxPathLength) == PathCheck.Ok)
+                    {
+                        _cache.Remove(CacheKey.Hash(path));
+                    }
+                }
+            }
+
+            response.StatusCode = status;
+            if (upstream.Content.Headers.ContentType is { } type)
+            {
+                response.ContentType = type.ToString();
+            }
+
+            if (upstream.Headers.Location is { } moved)
+            {
+                response.Headers.Location = moved.OriginalString;
+            }
+
+            response.Headers.CacheControl = upstream.Headers.CacheControl?.ToString() ?? "no-store";
+            if (upstream.Content.Headers.ContentLength is { } length)
+            {
+                response.ContentLength = length;
+            }
+
+            await using var body = await upstream.Content.ReadAsStreamAsync(context.RequestAborted);
+            var counter = new CountingCopy();
+            await counter.CopyAsync(body, response.Body, context.RequestAborted);
+            return new Outcome(CacheResult.Bypass, counter.Bytes);
+        }
+    }
+
+    // Relative URIs, or absolute ones whose path this node serves, name objects it may hold.
+    private static string? SameSitePath(Uri location) =>
+        location.IsAbsoluteUri ? (location.Scheme is "http" or "https" ? location.AbsolutePath : null) : new Uri(new Uri("http://x"), location).AbsolutePath;
+
+    /// <summary>
+    /// A stale object that may not be served as is: ask the origin with its validators. A 304 serves the stored body
+    /// with refreshed freshness; a new body replaces it; an origin failure serves it within <c>stale-if-error</c>,
+    /// else 504.
+    /// </summary>
+    private async ValueTask<Outcome> RevalidateAsync(HttpContext context, UInt128 hash, CacheLease lease, FreshnessState state, bool isHead)
+    {
+        var key = lease.Metadata.Key;
+        var fill = _fills.GetOrStart(hash, key, out var leader, lease.Metadata);
+        if (fill is null)
+        {
+            return new Outcome(CacheResult.Miss, 0, Retry: true);
+        }
+
+        try
+        {
+            FillHead head;
+            try
+            {
+                head = await fill.Head.WaitAsync(context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return new Outcome(CacheResult.Miss, 0);
+            }
+
+            switch (head.Outcome)
+            {
+                case FillOutcome.NotModified:
+                    return await ServeAsync(context, lease.Handle, head.Metadata!, _statusRevalidated, fill: null, isHead, CacheResult.Revalidated, lease.Checksums, Freshness.Evaluate(head.Metadata!, _time.GetUtcNow()).AgeSeconds);
+                case FillOutcome.OriginError or FillOutcome.OriginTimeout when state.MayServeOnError:
+                    _metrics.StaleServed.WithLabels("stale_if_error").Inc();
+                    return await ServeAsync(context, lease.Handle, lease.Metadata, _statusStaleIfError, fill: null, isHead, CacheResult.Stale, lease.Checksums, state.AgeSeconds);
+                case FillOutcome.OriginError or FillOutcome.OriginTimeout:
+                    context.Response.Headers[CacheStatus.HeaderName] = CacheStatus.Miss(null, _nodeToken, false, !leader, "origin-unavailable", "stale");
+                    await WriteTextAsync(context, StatusCodes.Status504GatewayTimeout, $"gateway timeout: the stored copy is stale beyond what may be served and the origin failed: {head.Detail}\n");
+                    return new Outcome(CacheResult.Error, 0);
+                case FillOutcome.Passthrough:
+                    // The origin no longer has it (404, 410, a redirect): the stored copy goes.
+                    _cache.Remove(hash);
+                    break;
+            }
+
+            return await ServeFillAsync(context, fill, leader, isHead, forward: "stale");
+        }
+        finally
+        {
+            fill.Leave();
+        }
+    }
+
     /// <summary>Serves from a fill this request has joined.</summary>
-    private async ValueTask<Outcome> ServeFillAsync(HttpContext context, OriginFill fill, bool leader, bool isHead)
+    private async ValueTask<Outcome> ServeFillAsync(HttpContext context, OriginFill fill, bool leader, bool isHead, string forward = "miss")
     {
         FillHead head;
         try
@@ -177,10 +325,13 @@ internal sealed partial class EdgeRequestHandler
             FillOutcome.OriginError => "origin-error",
             FillOutcome.OriginTimeout => "origin-timeout",
             _ => null,
-        });
+        }, forward);
 
         switch (head.Outcome)
         {
+            case FillOutcome.NotModified:
+                // Joined someone's revalidation without a copy of our own: the refreshed object is in the cache now.
+                return new Outcome(result, 0, Retry: true);
             case FillOutcome.OriginError:
                 context.Response.Headers[CacheStatus.HeaderName] = cacheStatus;
                 await WriteTextAsync(context, StatusCodes.Status502BadGateway, $"bad gateway: {head.Detail}\n");
@@ -193,7 +344,7 @@ internal sealed partial class EdgeRequestHandler
                 return new Outcome(result, await WritePassthroughAsync(context, head, cacheStatus, isHead));
         }
 
-        if (!head.Storable && !leader)
+        if (!head.Shareable && !leader)
         {
             // An uncacheable response is not shared: this client gets a fetch of its own.
             var own = _fills.StartPrivate(fill.Hash, fill.Key);
@@ -210,13 +361,18 @@ internal sealed partial class EdgeRequestHandler
         return await ServeAsync(context, fill.Handle!, head.Metadata!, cacheStatus, fill, isHead, result);
     }
 
-    private async ValueTask<Outcome> ServeAsync(HttpContext context, SafeFileHandle handle, ObjectMetadata metadata, StringValues cacheStatus, OriginFill? fill, bool isHead, CacheResult result, ulong[]? checksums = null)
+    private async ValueTask<Outcome> ServeAsync(HttpContext context, SafeFileHandle handle, ObjectMetadata metadata, StringValues cacheStatus, OriginFill? fill, bool isHead, CacheResult result, ulong[]? checksums = null, double? age = null)
     {
         var request = context.Request;
         var response = context.Response;
         var headers = response.Headers;
         var values = metadata.Headers;
         headers[CacheStatus.HeaderName] = cacheStatus;
+        if (age is >= 1)
+        {
+            headers.Age = ((long)age.Value).ToString(CultureInfo.InvariantCulture);
+        }
+
         headers.ETag = values.ETag;
         headers.LastModified = values.LastModified;
         if (!StringValues.IsNullOrEmpty(values.CacheControl))
@@ -285,7 +441,9 @@ internal sealed partial class EdgeRequestHandler
             LogCorrupt(_logger, metadata.Key, ex.Message);
             if (!response.HasStarted)
             {
-                return new Outcome(CacheResult.Error, 0, Corrupt: true);
+                // Caught before any byte was sent: drop the object and fill it again.
+                _cache.Remove(CacheKey.Hash(metadata.Key));
+                return new Outcome(CacheResult.Error, 0, Retry: true);
             }
 
             // Bytes already sent were verified; the bad chunk is not sent. Cut the response and drop the object.
@@ -468,6 +626,29 @@ internal sealed partial class EdgeRequestHandler
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.WriteAsync(text, context.RequestAborted);
     }
 
+    private sealed class CountingCopy
+    {
+        public long Bytes { get; private set; }
+
+        public async Task CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
+            {
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    Bytes += read;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
     [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "Cached object {Key} is corrupt and was dropped: {Reason}")]
     private static partial void LogCorrupt(ILogger logger, string key, string reason);
 
@@ -475,5 +656,5 @@ internal sealed partial class EdgeRequestHandler
     private static partial void LogResponseAborted(ILogger logger, string key, string reason);
 
     /// <summary>Per-request facts collected for metrics.</summary>
-    private readonly record struct Outcome(CacheResult Result, long Bytes, bool Corrupt = false);
+    private readonly record struct Outcome(CacheResult Result, long Bytes, bool Retry = false);
 }

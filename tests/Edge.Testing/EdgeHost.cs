@@ -23,7 +23,11 @@ public sealed class EdgeHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<EdgeHost> StartAsync(string originUrl, string cacheDirectory, long? cacheMaxBytes = null, string nodeId = "edge-test", params string[] extra)
+    public static Task<EdgeHost> StartAsync(string originUrl, string cacheDirectory, long? cacheMaxBytes = null, string nodeId = "edge-test", params string[] extra) =>
+        StartAsync(originUrl, cacheDirectory, time: null, cacheMaxBytes, nodeId, extra);
+
+    /// <summary>Starts a node whose clock is <paramref name="time"/> (a fake clock makes freshness deterministic).</summary>
+    public static async Task<EdgeHost> StartAsync(string originUrl, string cacheDirectory, TimeProvider? time, long? cacheMaxBytes = null, string nodeId = "edge-test", params string[] extra)
     {
         var args = new List<string>
         {
@@ -38,7 +42,14 @@ public sealed class EdgeHost : IAsyncDisposable
         }
 
         args.AddRange(extra);
-        var app = EdgeApplication.Build([.. args], builder => builder.Logging.ClearProviders());
+        var app = EdgeApplication.Build([.. args], builder =>
+        {
+            builder.Logging.ClearProviders();
+            if (time is not null)
+            {
+                builder.Services.AddSingleton(time);
+            }
+        });
         await app.StartAsync();
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new EdgeHost(app, url);

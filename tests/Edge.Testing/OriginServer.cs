@@ -42,6 +42,17 @@ public sealed class OriginObject
 
     /// <summary>Wait for <see cref="Release"/> before sending headers at all.</summary>
     public bool HoldHeaders { get; init; }
+
+    /// <summary>An <c>Expires</c> header, sent as given.</summary>
+    public string? Expires { get; init; }
+
+    /// <summary>An <c>Age</c> header in seconds.</summary>
+    public int? Age { get; init; }
+
+    public string? Vary { get; init; }
+
+    /// <summary>Whether conditional requests get 304 when the validators match (true: as static file servers do).</summary>
+    public bool AnswersConditionals { get; init; } = true;
 }
 
 /// <summary>A real HTTP origin on loopback whose objects, counts and faults a test controls.</summary>
@@ -52,6 +63,9 @@ public sealed class OriginServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
 
     private OriginServer(WebApplication app) => _app = app;
+
+    private readonly ConcurrentDictionary<string, int> _notModified = new();
+    private readonly List<string> _log = [];
 
     public string Url { get; private set; } = "";
 
@@ -96,6 +110,24 @@ public sealed class OriginServer : IAsyncDisposable
 
     public int RequestCount(string path) => _requests.GetValueOrDefault(path);
 
+    /// <summary>Requests answered 304 Not Modified.</summary>
+    public int NotModifiedCount(string path) => _notModified.GetValueOrDefault(path);
+
+    /// <summary>When set, every request is answered with this status (e.g. 503: the origin is down).</summary>
+    public int? FailWith { get; set; }
+
+    /// <summary>Methods and paths of every request, in order.</summary>
+    public IReadOnlyList<string> Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return [.. _log];
+            }
+        }
+    }
+
     public int TotalRequests => _requests.Values.Sum();
 
     public async ValueTask DisposeAsync()
@@ -113,6 +145,28 @@ public sealed class OriginServer : IAsyncDisposable
     {
         var path = context.Request.Path.Value ?? "/";
         _requests.AddOrUpdate(path, 1, (_, n) => n + 1);
+        lock (_log)
+        {
+            _log.Add($"{context.Request.Method} {path}");
+        }
+
+        if (FailWith is { } failure)
+        {
+            context.Response.StatusCode = failure;
+            await context.Response.WriteAsync("origin failing\n");
+            return;
+        }
+
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var sent = await reader.ReadToEndAsync();
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "text/plain";
+            await context.Response.WriteAsync($"{context.Request.Method} {path} {sent}");
+            return;
+        }
+
         if (!_objects.TryGetValue(path, out var value))
         {
             context.Response.StatusCode = 404;
@@ -127,8 +181,6 @@ public sealed class OriginServer : IAsyncDisposable
         }
 
         var response = context.Response;
-        response.StatusCode = value.StatusCode;
-        response.ContentType = value.ContentType;
         if (value.CacheControl is not null)
         {
             response.Headers.CacheControl = value.CacheControl;
@@ -138,6 +190,36 @@ public sealed class OriginServer : IAsyncDisposable
         {
             response.Headers.ETag = value.ETag;
         }
+
+        if (value.Expires is not null)
+        {
+            response.Headers.Expires = value.Expires;
+        }
+
+        if (value.Age is { } age)
+        {
+            response.Headers.Age = age.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (value.Vary is not null)
+        {
+            response.Headers.Vary = value.Vary;
+        }
+
+        var request = context.Request.Headers;
+        var etagMatches = value.ETag is not null && request.IfNoneMatch.Any(v => v == value.ETag);
+        var notModifiedSince = request.IfNoneMatch.Count == 0
+            && DateTimeOffset.TryParse(request.IfModifiedSince, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var since)
+            && value.LastModified <= since;
+        if (value.AnswersConditionals && value.StatusCode == 200 && (etagMatches || notModifiedSince))
+        {
+            _notModified.AddOrUpdate(path, 1, (_, n) => n + 1);
+            response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        response.StatusCode = value.StatusCode;
+        response.ContentType = value.ContentType;
 
         response.Headers.LastModified = value.LastModified.ToString("R", CultureInfo.InvariantCulture);
         if (!value.Chunked)
