@@ -189,14 +189,10 @@ public sealed class EdgeServingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.PreconditionFailed, ifMatchResponse.StatusCode);
     }
 
-    [Theory]
-    [InlineData("POST")]
-    [InlineData("PUT")]
-    [InlineData("DELETE")]
-    [InlineData("PATCH")]
-    public async Task Send_OtherMethod_Returns405WithAllow(string method)
+    [Fact]
+    public async Task Send_Trace_Returns405WithAllow()
     {
-        using var request = new HttpRequestMessage(new HttpMethod(method), "/t/a.m4s") { Content = new ByteArrayContent([1]) };
+        using var request = new HttpRequestMessage(HttpMethod.Trace, "/t/a.m4s");
         using var response = await _edge.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
