@@ -22,11 +22,12 @@ public static class EdgeApplication
             kestrel.ConfigureEndpointDefaults(listen => listen.Use(connections.Wrap));
         });
         builder.Services.AddSingleton(connections);
-        builder.Services.AddEdgeServer(builder.Configuration).AddDiskCache().AddPrometheusMetrics().AddControlPlaneReporting();
+        builder.Services.AddEdgeServer(builder.Configuration).AddDiskCache().AddPrometheusMetrics().AddProactiveFill().AddControlPlaneReporting();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         HealthEndpoints.Map(app);
+        Filling.AdminEndpoints.Map(app);
         var metrics = app.Services.GetRequiredService<EdgeMetrics>();
         var bypass = app.Services.GetRequiredService<EdgeRequestHandler>().BypassStatus;
         app.Map("/metrics", branch =>

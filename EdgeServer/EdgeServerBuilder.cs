@@ -58,6 +58,14 @@ public static class EdgeServerServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>Adds proactive fill jobs (<c>/admin/fills</c>), resumed from the cache directory at start.</summary>
+    public static IEdgeServerBuilder AddProactiveFill(this IEdgeServerBuilder builder)
+    {
+        builder.Services.TryAddSingleton<Filling.FillService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Filling.FillService>());
+        return builder;
+    }
+
     /// <summary>Adds heartbeats to the control planes named by <c>Edge:ControlPlaneUrls</c>.</summary>
     public static IEdgeServerBuilder AddControlPlaneReporting(this IEdgeServerBuilder builder)
     {

@@ -15,6 +15,10 @@ internal sealed partial class DiskCache : IDisposable
 {
     private const string ObjectsFolder = "objects";
     private const string TempFolder = "tmp";
+    private const string PinsFile = "pins.json";
+
+    // Pinned objects the eviction policy offers are put back; past this many in one reservation, it gives up.
+    private const int MaxPinnedSkips = 4096;
 
     private readonly ConcurrentDictionary<UInt128, CacheEntry> _entries = new();
     private readonly Lock _budgetLock = new();
@@ -22,6 +26,8 @@ internal sealed partial class DiskCache : IDisposable
     private readonly ILogger<DiskCache> _logger;
     private readonly string _objectsPath;
     private readonly string _tempPath;
+    private readonly string _pinsPath;
+    private volatile string[] _pins = [];
     private long _usedBytes;
     private long _reservedBytes;
     private long _evictions;
@@ -32,6 +38,7 @@ internal sealed partial class DiskCache : IDisposable
         var root = Path.GetFullPath(options.Value.CacheDirectory);
         _objectsPath = Path.Combine(root, ObjectsFolder);
         _tempPath = Path.Combine(root, TempFolder);
+        _pinsPath = Path.Combine(root, PinsFile);
         MaxBytes = options.Value.CacheMaxBytes;
         _policy = policy;
         _logger = logger;
@@ -49,6 +56,71 @@ internal sealed partial class DiskCache : IDisposable
     public long Evictions => Interlocked.Read(ref _evictions);
 
     public long EvictedBytes => Interlocked.Read(ref _evictedBytes);
+
+    /// <summary>Raised after an object leaves the cache (evicted, purged, replaced, refreshed), so copies elsewhere go too.</summary>
+    public event Action<UInt128>? ObjectChanged;
+
+    /// <summary>Path prefixes whose objects are never evicted (titles placed by proactive fill).</summary>
+    public IReadOnlyList<string> Pins => _pins;
+
+    public bool IsPinned(string key)
+    {
+        foreach (var prefix in _pins)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Pins a path prefix; kept across restarts.</summary>
+    public void Pin(string prefix)
+    {
+        lock (_budgetLock)
+        {
+            if (!_pins.Contains(prefix, StringComparer.Ordinal))
+            {
+                _pins = [.. _pins, prefix];
+                SavePins();
+            }
+        }
+    }
+
+    /// <summary>Unpins a path prefix: its objects become evictable again.</summary>
+    public bool Unpin(string prefix)
+    {
+        lock (_budgetLock)
+        {
+            if (!_pins.Contains(prefix, StringComparer.Ordinal))
+            {
+                return false;
+            }
+
+            _pins = [.. _pins.Where(p => p != prefix)];
+            SavePins();
+            return true;
+        }
+    }
+
+    /// <summary>Removes every object whose key starts with <paramref name="prefix"/> (or equals it).</summary>
+    public (int Objects, long Bytes) Purge(string prefix)
+    {
+        var objects = 0;
+        long bytes = 0;
+        foreach (var entry in _entries.Values)
+        {
+            if (entry.GetMetadata() is { } metadata && metadata.Key.StartsWith(prefix, StringComparison.Ordinal) && Remove(entry))
+            {
+                objects++;
+                bytes += entry.SizeOnDisk;
+            }
+        }
+
+        return (objects, bytes);
+    }
 
     /// <summary>Looks up an object and takes a reference on its file. The hit path.</summary>
     public bool TryAcquire(UInt128 hash, string key, out CacheLease lease)
@@ -75,6 +147,19 @@ internal sealed partial class DiskCache : IDisposable
 
     public bool Contains(UInt128 hash) => _entries.ContainsKey(hash);
 
+    /// <summary>Whether a whole object for <paramref name="key"/> is stored, and its body size.</summary>
+    public bool TryGetSize(UInt128 hash, string key, out long size)
+    {
+        size = 0;
+        if (_entries.TryGetValue(hash, out var entry) && entry.GetMetadata() is { } metadata && metadata.Key == key)
+        {
+            size = metadata.ContentLength;
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Creates the temporary file a fill writes into; it becomes visible only through <see cref="Publish"/>.</summary>
     public TempObject CreateTemp()
     {
@@ -93,6 +178,7 @@ internal sealed partial class DiskCache : IDisposable
         }
 
         List<CacheEntry>? victims = null;
+        List<CacheEntry>? pinned = null;
         bool reserved;
         lock (_budgetLock)
         {
@@ -104,10 +190,26 @@ internal sealed partial class DiskCache : IDisposable
                     break;
                 }
 
+                if (_pins.Length > 0 && victim.GetMetadata() is { } metadata && IsPinned(metadata.Key))
+                {
+                    (pinned ??= []).Add(victim);
+                    if (pinned.Count >= MaxPinnedSkips)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
                 if (Detach(victim))
                 {
                     (victims ??= []).Add(victim);
                 }
+            }
+
+            foreach (var keep in pinned ?? [])
+            {
+                _policy.OnInserted(keep, restored: true);
             }
 
             reserved = _usedBytes + _reservedBytes + bytes <= MaxBytes;
@@ -124,6 +226,7 @@ internal sealed partial class DiskCache : IDisposable
                 Interlocked.Increment(ref _evictions);
                 Interlocked.Add(ref _evictedBytes, victim.SizeOnDisk);
                 DeleteFile(victim.FilePath);
+                ObjectChanged?.Invoke(victim.Hash);
             }
         }
 
@@ -188,8 +291,58 @@ internal sealed partial class DiskCache : IDisposable
             _policy.OnInserted(entry, restored: false);
         }
 
+        ObjectChanged?.Invoke(hash);
         return entry;
     }
+
+    /// <summary>
+    /// Reads a whole object of at most <paramref name="maxBytes"/> into memory, checking every chunk's checksum; a
+    /// corrupt object is removed. The memory tier and manifest walks load objects this way.
+    /// </summary>
+    public bool TryReadVerified(UInt128 hash, string key, long maxBytes, out ObjectMetadata? metadata, out byte[]? body)
+    {
+        metadata = null;
+        body = null;
+        if (!TryAcquire(hash, key, out var lease))
+        {
+            return false;
+        }
+
+        using (lease)
+        {
+            var length = lease.Metadata.ContentLength;
+            if (length > maxBytes)
+            {
+                return false;
+            }
+
+            var bytes = GC.AllocateUninitializedArray<byte>((int)length);
+            if (RandomAccess.Read(lease.Handle, bytes, ObjectFile.HeaderSize) != length)
+            {
+                Remove(hash);
+                return false;
+            }
+
+            for (var i = 0; i < lease.Checksums.Length; i++)
+            {
+                var start = i * ObjectFile.ChunkSize;
+                var chunk = bytes.AsSpan(start, (int)Math.Min(ObjectFile.ChunkSize, length - start));
+                if (ObjectFile.Checksum(chunk) != lease.Checksums[i])
+                {
+                    LogCorruptObject(_logger, lease.Metadata.Key);
+                    IntegrityFailures?.Invoke();
+                    Remove(hash);
+                    return false;
+                }
+            }
+
+            (metadata, body) = (lease.Metadata, bytes);
+            return true;
+        }
+    }
+
+    /// <summary>Called when a checksum check outside the serving path finds a corrupt object.</summary>
+    public Action? IntegrityFailures { get; set; }
 
     /// <summary>Rewrites a stored object's header block with refreshed metadata (after a 304); the body stays.</summary>
     public bool Refresh(UInt128 hash, ObjectMetadata metadata)
@@ -216,6 +369,7 @@ internal sealed partial class DiskCache : IDisposable
         }
 
         entry.UpdateMetadata(metadata);
+        ObjectChanged?.Invoke(hash);
         return true;
     }
 
@@ -263,6 +417,7 @@ internal sealed partial class DiskCache : IDisposable
         if (detached)
         {
             DeleteFile(entry.FilePath);
+            ObjectChanged?.Invoke(entry.Hash);
         }
 
         return detached;
@@ -299,9 +454,27 @@ internal sealed partial class DiskCache : IDisposable
         }
     }
 
+    private void SavePins()
+    {
+        var temp = _pinsPath + ".tmp";
+        File.WriteAllText(temp, System.Text.Json.JsonSerializer.Serialize(_pins, PinsJsonContext.Default.StringArray));
+        File.Move(temp, _pinsPath, overwrite: true);
+    }
+
     private void Load()
     {
         Directory.CreateDirectory(_objectsPath);
+        if (File.Exists(_pinsPath))
+        {
+            try
+            {
+                _pins = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(_pinsPath), PinsJsonContext.Default.StringArray) ?? [];
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                LogPinsUnreadable(_logger, _pinsPath, ex.Message);
+            }
+        }
 
         // Anything in tmp/ is a fill that never finished (crash, kill); it was never visible.
         if (Directory.Exists(_tempPath))
@@ -360,7 +533,13 @@ internal sealed partial class DiskCache : IDisposable
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Could not delete {Path}")]
     private static partial void LogDeleteFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Pins file {Path} is unreadable and was ignored: {Reason}")]
+    private static partial void LogPinsUnreadable(ILogger logger, string path, string reason);
 }
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class PinsJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
 
 /// <summary>A fill's temporary file; disposing it deletes the file unless it was published.</summary>
 internal sealed class TempObject(string path, SafeFileHandle handle) : IDisposable

@@ -56,4 +56,45 @@ public sealed class EdgeOptions
     /// <summary>How often the node reports to the control planes.</summary>
     /// <remarks>Defaults to 1 second.</remarks>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Memory budget for the memory tier (manifests, init segments, hot segments); 0 turns it off.</summary>
+    /// <remarks>Defaults to 256 MiB.</remarks>
+    public long MemoryCacheMaxBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Largest object the memory tier holds.</summary>
+    /// <remarks>Defaults to 8 MiB.</remarks>
+    public long MemoryCacheMaxObjectBytes { get; set; } = 8L * 1024 * 1024;
+
+    /// <summary>Proactive fill.</summary>
+    public FillOptions Fill { get; } = new();
+
+    /// <summary>Disk admission.</summary>
+    public AdmissionOptions Admission { get; } = new();
+}
+
+/// <summary>Proactive fill settings (<c>Edge:Fill:*</c>).</summary>
+public sealed class FillOptions
+{
+    /// <summary>Fill traffic ceiling in bytes per second; 0 means no limit.</summary>
+    /// <remarks>Defaults to 0.</remarks>
+    public long MaxBytesPerSecond { get; set; }
+
+    /// <summary>Daily window, local time, in which queued fills run, e.g. <c>02:00-14:00</c>; empty means any time.</summary>
+    /// <remarks>Defaults to empty. A window may wrap midnight (<c>22:00-06:00</c>).</remarks>
+    public string Window { get; set; } = "";
+
+    /// <summary>Objects a fill fetches at once.</summary>
+    /// <remarks>Defaults to 4.</remarks>
+    public int Concurrency { get; set; } = 4;
+}
+
+/// <summary>Which objects may enter the disk cache (<c>Edge:Admission:*</c>).</summary>
+public sealed class AdmissionOptions
+{
+    /// <summary>
+    /// A segment enters the disk cache on its second request within this window (a doorkeeper), so one-hit scans
+    /// do not evict popular titles; manifests, init segments and fills are always admitted. Zero admits everything.
+    /// </summary>
+    /// <remarks>Defaults to 1 hour.</remarks>
+    public TimeSpan DoorkeeperWindow { get; set; } = TimeSpan.FromHours(1);
 }

@@ -1,4 +1,5 @@
 using Edge.EdgeServer.Caching;
+using Edge.EdgeServer.Filling;
 using Microsoft.Extensions.Options;
 
 namespace Edge.EdgeServer.Configuration;
@@ -69,6 +70,36 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         if (options.CorsAllowOrigin.Any(char.IsControl))
         {
             failures.Add($"{Prefix}{nameof(EdgeOptions.CorsAllowOrigin)} must not contain control characters");
+        }
+
+        if (options.MemoryCacheMaxBytes < 0)
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.MemoryCacheMaxBytes)} must be 0 (off) or more (got {options.MemoryCacheMaxBytes})");
+        }
+
+        if (options.MemoryCacheMaxObjectBytes <= 0)
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.MemoryCacheMaxObjectBytes)} must be positive (got {options.MemoryCacheMaxObjectBytes})");
+        }
+
+        if (options.Fill.MaxBytesPerSecond < 0)
+        {
+            failures.Add($"{Prefix}Fill:{nameof(FillOptions.MaxBytesPerSecond)} must be 0 (no limit) or more (got {options.Fill.MaxBytesPerSecond})");
+        }
+
+        if (options.Fill.Concurrency is < 1 or > 64)
+        {
+            failures.Add($"{Prefix}Fill:{nameof(FillOptions.Concurrency)} must be between 1 and 64 (got {options.Fill.Concurrency})");
+        }
+
+        if (!FillWindow.TryParse(options.Fill.Window, out _))
+        {
+            failures.Add($"{Prefix}Fill:{nameof(FillOptions.Window)} '{options.Fill.Window}' must be empty or a daily window like 02:00-14:00");
+        }
+
+        if (options.Admission.DoorkeeperWindow < TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}Admission:{nameof(AdmissionOptions.DoorkeeperWindow)} must be zero (admit all) or a positive duration (got {options.Admission.DoorkeeperWindow})");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -62,7 +62,11 @@ internal sealed class EdgeMetrics
         CollapsedRequests = factory.CreateCounter("edge_collapsed_requests_total", "Requests served from another request's origin fill.");
         Revalidations = factory.CreateCounter("edge_revalidations_total", "Conditional requests for stale objects, by answer (not_modified, modified, error).", ["result"]);
         StaleServed = factory.CreateCounter("edge_stale_served_total", "Responses served stale, by reason (stale_while_revalidate, stale_if_error).", ["reason"]);
+        FillObjects = factory.CreateCounter("edge_fill_objects_total", "Objects handled by proactive fills, by result (fetched, present, failed).", ["result"]);
+        FillBytes = factory.CreateCounter("edge_fill_bytes_total", "Bytes fetched by proactive fills.");
+        FillJobs = factory.CreateCounter("edge_fill_jobs_total", "Proactive fill jobs finished, by state (done, failed).", ["state"]);
         IntegrityFailures = factory.CreateCounter("edge_integrity_failures_total", "Cached objects whose bytes did not match the checksums written at fill time; each was dropped and never sent.");
+        cache.IntegrityFailures = () => IntegrityFailures.Inc();
 
         var used = factory.CreateGauge("edge_cache_used_bytes", "Bytes of published objects on disk.");
         var reserved = factory.CreateGauge("edge_cache_reserved_bytes", "Bytes reserved by fills in progress.");
@@ -97,6 +101,12 @@ internal sealed class EdgeMetrics
     public Counter IntegrityFailures { get; }
 
     public Counter Revalidations { get; }
+
+    public Counter FillObjects { get; }
+
+    public Counter FillBytes { get; }
+
+    public Counter FillJobs { get; }
 
     public Counter StaleServed { get; }
 

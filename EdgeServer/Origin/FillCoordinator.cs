@@ -57,7 +57,7 @@ internal sealed partial class FillCoordinator : IDisposable
     /// <see cref="OriginFill.Leave"/> it. Returns null when a fill finished meanwhile, so the caller
     /// looks in the cache again.
     /// </summary>
-    public OriginFill? GetOrStart(UInt128 hash, string key, out bool started, ObjectMetadata? stale = null)
+    public OriginFill? GetOrStart(UInt128 hash, string key, out bool started, ObjectMetadata? stale = null, bool admit = true)
     {
         started = false;
         if (_fills.TryGetValue(hash, out var existing))
@@ -65,7 +65,7 @@ internal sealed partial class FillCoordinator : IDisposable
             return existing.TryJoin() ? existing : null;
         }
 
-        var fill = new OriginFill(hash, key, stale);
+        var fill = new OriginFill(hash, key, stale, admit);
         var actual = _fills.GetOrAdd(hash, fill);
         if (!ReferenceEquals(actual, fill))
         {
@@ -213,7 +213,7 @@ internal sealed partial class FillCoordinator : IDisposable
 
         // Responses that vary by request headers are not stored: one key holds one representation.
         var shareable = Freshness.AllowsStoring(cacheControl) && !response.Headers.Vary.Any(v => v.Length > 0);
-        var storable = shared && shareable;
+        var storable = shared && shareable && fill.Admit;
         var responseTime = _time.GetUtcNow();
         var rules = Freshness.FromResponse(
             cacheControl,

@@ -7,8 +7,10 @@ namespace Edge.EdgeServer.Origin;
 /// One origin fetch that any number of clients read while it arrives. The body goes to a temporary
 /// file; readers read it by position and wait for more, so a late joiner starts from byte zero.
 /// </summary>
-internal sealed class OriginFill(UInt128 hash, string key, ObjectMetadata? stale = null)
+internal sealed class OriginFill(UInt128 hash, string key, ObjectMetadata? stale = null, bool admit = true)
 {
+    private readonly TaskCompletionSource<bool> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private const int Running = 0;
     private const int Completed = 1;
     private const int Failed = 2;
@@ -29,6 +31,12 @@ internal sealed class OriginFill(UInt128 hash, string key, ObjectMetadata? stale
 
     /// <summary>The stored copy this fetch revalidates, or null for a plain fetch.</summary>
     public ObjectMetadata? Stale { get; } = stale;
+
+    /// <summary>Whether the object may enter the disk cache (the doorkeeper's say), if HTTP allows storing it.</summary>
+    public bool Admit { get; } = admit;
+
+    /// <summary>Completes when the fetch ends: true when it completed, false when it failed.</summary>
+    public Task<bool> Done => _done.Task;
 
     public Task<FillHead> Head => _head.Task;
 
@@ -105,6 +113,7 @@ internal sealed class OriginFill(UInt128 hash, string key, ObjectMetadata? stale
     {
         Volatile.Write(ref _state, Completed);
         Signal();
+        _done.TrySetResult(true);
     }
 
     internal void Fail(string reason)
@@ -112,7 +121,11 @@ internal sealed class OriginFill(UInt128 hash, string key, ObjectMetadata? stale
         _failure = reason;
         Volatile.Write(ref _state, Failed);
         Signal();
+        _done.TrySetResult(false);
     }
+
+    /// <summary>Why the fetch failed, once it has.</summary>
+    public string? Failure => _failure;
 
     private void Signal()
     {

@@ -1,0 +1,80 @@
+namespace Edge.EdgeServer.Filling;
+
+/// <summary>States of a fill job.</summary>
+internal static class FillStates
+{
+    public const string Queued = "queued";
+    public const string WaitingForWindow = "waiting-for-window";
+    public const string Running = "running";
+    public const string Done = "done";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static bool IsFinished(string state) => state is Done or Failed or Cancelled;
+}
+
+/// <summary>One proactive fill: a title's manifest tree and every segment of every rendition, pinned.</summary>
+internal sealed class FillJob
+{
+    private const int MaxErrors = 20;
+
+    public required string Id { get; init; }
+
+    /// <summary>Path of the title's master manifest at the fill source.</summary>
+    public required string Manifest { get; init; }
+
+    /// <summary>The pinned path prefix: the manifest's folder.</summary>
+    public required string Prefix { get; init; }
+
+    public string State { get; set; } = FillStates.Queued;
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>Objects found in the manifest tree so far (manifests included).</summary>
+    public int ObjectsTotal { get; set; }
+
+    /// <summary>Objects done: fetched now or already present.</summary>
+    public int ObjectsDone { get; set; }
+
+    /// <summary>Objects that were already in the cache and were not fetched again.</summary>
+    public int ObjectsPresent { get; set; }
+
+    public int ObjectsFailed { get; set; }
+
+    /// <summary>Bytes fetched from the fill source by this job.</summary>
+    public long BytesFetched { get; set; }
+
+    /// <summary>Bytes of the title held in the cache.</summary>
+    public long BytesDone { get; set; }
+
+    public List<string> Errors { get; set; } = [];
+
+    public void AddError(string error)
+    {
+        lock (Errors)
+        {
+            if (Errors.Count < MaxErrors)
+            {
+                Errors.Add(error);
+            }
+        }
+    }
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(FillJob))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<FillJob>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(FillRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(PurgeResult))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class FillJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
+
+/// <summary>Body of <c>POST /admin/fills</c>: the title's master manifest, as a path or a URL at the fill source.</summary>
+internal sealed record FillRequest(string? Manifest);
+
+/// <summary>What a purge removed.</summary>
+internal sealed record PurgeResult(int Objects, long Bytes);

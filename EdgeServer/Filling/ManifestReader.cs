@@ -1,0 +1,218 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using System.Xml;
+using System.Xml.Linq;
+
+namespace Edge.EdgeServer.Filling;
+
+/// <summary>Lists every object an HLS playlist or DASH MPD refers to, as paths on this node.</summary>
+internal static partial class ManifestReader
+{
+    private static readonly XNamespace Mpd = "urn:mpeg:dash:schema:mpd:2011";
+
+    public static bool IsManifest(string key) =>
+        key.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase) || key.EndsWith(".mpd", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Paths referenced by the manifest at <paramref name="key"/>; references to other hosts are left out.</summary>
+    public static List<string> References(string key, string text) =>
+        key.EndsWith(".mpd", StringComparison.OrdinalIgnoreCase) ? Dash(key, text) : Hls(key, text);
+
+    private static List<string> Hls(string key, string text)
+    {
+        var found = new List<string>();
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            if (line[0] != '#')
+            {
+                Add(found, key, line);
+            }
+            else if (line.StartsWith("#EXT-X-MEDIA:", StringComparison.Ordinal) || line.StartsWith("#EXT-X-I-FRAME-STREAM-INF:", StringComparison.Ordinal)
+                || line.StartsWith("#EXT-X-MAP:", StringComparison.Ordinal) || line.StartsWith("#EXT-X-PART:", StringComparison.Ordinal))
+            {
+                var uri = UriAttribute().Match(line);
+                if (uri.Success)
+                {
+                    Add(found, key, uri.Groups[1].Value);
+                }
+            }
+        }
+
+        return [.. found.Distinct(StringComparer.Ordinal)];
+    }
+
+    private static List<string> Dash(string key, string text)
+    {
+        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null };
+        using var reader = XmlReader.Create(new StringReader(text), settings);
+        var mpd = XDocument.Load(reader).Root ?? throw new FormatException("empty MPD");
+        var found = new List<string>();
+        var presentation = Duration(mpd.Attribute("mediaPresentationDuration")?.Value);
+        var mpdBase = Base(key, mpd);
+        foreach (var period in mpd.Elements(Mpd + "Period"))
+        {
+            var periodBase = Base(mpdBase, period);
+            var periodDuration = Duration(period.Attribute("duration")?.Value) ?? presentation ?? 0;
+            foreach (var set in period.Elements(Mpd + "AdaptationSet"))
+            {
+                var setBase = Base(periodBase, set);
+                foreach (var representation in set.Elements(Mpd + "Representation"))
+                {
+                    var representationBase = Base(setBase, representation);
+                    var template = Merge(set.Element(Mpd + "SegmentTemplate"), representation.Element(Mpd + "SegmentTemplate"));
+                    var list = representation.Element(Mpd + "SegmentList") ?? set.Element(Mpd + "SegmentList");
+                    if (template is not null)
+                    {
+                        Template(found, representationBase, representation, template, periodDuration);
+                    }
+                    else if (list is not null)
+                    {
+                        if (list.Element(Mpd + "Initialization")?.Attribute("sourceURL")?.Value is { } init)
+                        {
+                            Add(found, representationBase, init);
+                        }
+
+                        foreach (var url in list.Elements(Mpd + "SegmentURL"))
+                        {
+                            if (url.Attribute("media")?.Value is { } media)
+                            {
+                                Add(found, representationBase, media);
+                            }
+                        }
+                    }
+                    else if (representation.Element(Mpd + "BaseURL") is not null)
+                    {
+                        // SegmentBase: the whole representation is one file.
+                        Add(found, representationBase, representationBase);
+                    }
+                }
+            }
+        }
+
+        return [.. found.Distinct(StringComparer.Ordinal)];
+    }
+
+    private static void Template(List<string> found, string baseKey, XElement representation, Dictionary<string, string> template, double periodSeconds)
+    {
+        var id = representation.Attribute("id")?.Value ?? "";
+        var bandwidth = representation.Attribute("bandwidth")?.Value ?? "";
+        if (template.TryGetValue("initialization", out var init))
+        {
+            Add(found, baseKey, Fill(init, id, bandwidth, 0, 0));
+        }
+
+        if (!template.TryGetValue("media", out var media))
+        {
+            return;
+        }
+
+        var timescale = template.TryGetValue("timescale", out var ts) ? long.Parse(ts, CultureInfo.InvariantCulture) : 1;
+        var number = template.TryGetValue("startNumber", out var sn) ? long.Parse(sn, CultureInfo.InvariantCulture) : 1;
+        if (template.TryGetValue("#timeline", out var timeline))
+        {
+            long time = 0;
+            foreach (var s in timeline.Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var parts = s.Split(',');
+                if (parts[0].Length > 0)
+                {
+                    time = long.Parse(parts[0], CultureInfo.InvariantCulture);
+                }
+
+                var duration = long.Parse(parts[1], CultureInfo.InvariantCulture);
+                var repeat = int.Parse(parts[2], CultureInfo.InvariantCulture);
+                for (var i = 0; i <= repeat; i++)
+                {
+                    Add(found, baseKey, Fill(media, id, bandwidth, number++, time));
+                    time += duration;
+                }
+            }
+        }
+        else if (template.TryGetValue("duration", out var d))
+        {
+            var duration = long.Parse(d, CultureInfo.InvariantCulture);
+            var count = (long)Math.Ceiling(periodSeconds * timescale / duration);
+            for (long i = 0; i < count; i++)
+            {
+                Add(found, baseKey, Fill(media, id, bandwidth, number + i, i * duration));
+            }
+        }
+    }
+
+    private static Dictionary<string, string>? Merge(XElement? outer, XElement? inner)
+    {
+        if (outer is null && inner is null)
+        {
+            return null;
+        }
+
+        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var element in new[] { outer, inner })
+        {
+            if (element is null)
+            {
+                continue;
+            }
+
+            foreach (var attribute in element.Attributes())
+            {
+                merged[attribute.Name.LocalName] = attribute.Value;
+            }
+
+            if (element.Element(Mpd + "SegmentTimeline") is { } timeline)
+            {
+                merged["#timeline"] = string.Join(';', timeline.Elements(Mpd + "S").Select(s =>
+                    $"{s.Attribute("t")?.Value},{s.Attribute("d")?.Value ?? "0"},{s.Attribute("r")?.Value ?? "0"}"));
+            }
+        }
+
+        return merged;
+    }
+
+    // $RepresentationID$, $Bandwidth$, $Number$ and $Time$, with an optional printf width such as %05d.
+    private static string Fill(string template, string id, string bandwidth, long number, long time) =>
+        TemplateVariable().Replace(template, match =>
+        {
+            var name = match.Groups[1].Value;
+            var width = match.Groups[2].Success ? int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) : 0;
+            return name switch
+            {
+                "" => "$",
+                "RepresentationID" => id,
+                "Bandwidth" => bandwidth.PadLeft(width, '0'),
+                "Number" => number.ToString(CultureInfo.InvariantCulture).PadLeft(width, '0'),
+                "Time" => time.ToString(CultureInfo.InvariantCulture).PadLeft(width, '0'),
+                _ => match.Value,
+            };
+        });
+
+    private static string Base(string parentKey, XElement element) =>
+        element.Element(Mpd + "BaseURL")?.Value.Trim() is { Length: > 0 } baseUrl && Resolve(parentKey, baseUrl) is { } resolved ? resolved : parentKey;
+
+    private static double? Duration(string? iso) => iso is null ? null : XmlConvert.ToTimeSpan(iso).TotalSeconds;
+
+    private static void Add(List<string> found, string baseKey, string reference)
+    {
+        if (Resolve(baseKey, reference) is { } path)
+        {
+            found.Add(path);
+        }
+    }
+
+    private static string? Resolve(string baseKey, string reference)
+    {
+        var resolved = new Uri(new Uri("http://node" + baseKey), reference);
+        return resolved.Host == "node" && resolved.Scheme == "http" ? Uri.UnescapeDataString(resolved.AbsolutePath) : null;
+    }
+
+    [GeneratedRegex(@"URI=""([^""]+)""")]
+    private static partial Regex UriAttribute();
+
+    [GeneratedRegex(@"\$(RepresentationID|Bandwidth|Number|Time|)(?:%0(\d+)d)?\$")]
+    private static partial Regex TemplateVariable();
+}
