@@ -46,6 +46,8 @@ public static class EdgeServerServiceCollectionExtensions
                 : new S3FifoEvictionPolicy(options.CacheMaxBytes);
         });
         builder.Services.TryAddSingleton<DiskCache>();
+        builder.Services.TryAddSingleton<MemoryTier>();
+        builder.Services.TryAddSingleton<Doorkeeper>();
         return builder;
     }
 
@@ -54,7 +56,8 @@ public static class EdgeServerServiceCollectionExtensions
     {
         builder.Services.TryAddSingleton(sp => new EdgeMetrics(
             sp.GetRequiredService<DiskCache>(),
-            sp.GetRequiredService<IOptions<EdgeOptions>>().Value.NodeId));
+            sp.GetRequiredService<IOptions<EdgeOptions>>().Value.NodeId,
+            sp.GetRequiredService<MemoryTier>()));
         return builder;
     }
 

@@ -14,6 +14,7 @@ internal sealed class CacheEntry
     private ulong[]? _checksums;
     private int _removed;
     private int _frequency;
+    private int _hits;
 
     public CacheEntry(UInt128 hash, string path, long sizeOnDisk, ObjectMetadata? metadata = null, SafeFileHandle? handle = null, ulong[]? checksums = null)
     {
@@ -85,7 +86,7 @@ internal sealed class CacheEntry
             return false;
         }
 
-        lease = new CacheLease(handle, metadata, checksums);
+        lease = new CacheLease(handle, metadata, checksums, Interlocked.Increment(ref _hits));
         return added;
     }
 
@@ -169,8 +170,11 @@ internal sealed class CacheEntry
 }
 
 /// <summary>A reference on a cached object's open file; dispose to release it.</summary>
-internal readonly struct CacheLease(SafeFileHandle handle, ObjectMetadata metadata, ulong[] checksums) : IDisposable
+internal readonly struct CacheLease(SafeFileHandle handle, ObjectMetadata metadata, ulong[] checksums, int hits) : IDisposable
 {
+    /// <summary>Times the object has been looked up since it was stored or the node started, this one included.</summary>
+    public int Hits { get; } = hits;
+
     public SafeFileHandle Handle { get; } = handle;
 
     public ObjectMetadata Metadata { get; } = metadata;

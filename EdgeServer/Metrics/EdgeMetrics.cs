@@ -43,7 +43,7 @@ internal sealed class EdgeMetrics
     private long _totalHits;
     private long _totalBytes;
 
-    public EdgeMetrics(DiskCache cache, string nodeId)
+    public EdgeMetrics(DiskCache cache, string nodeId, MemoryTier? memory = null)
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
         IMetricFactory factory = Prometheus.Metrics.WithCustomRegistry(Registry);
@@ -67,6 +67,15 @@ internal sealed class EdgeMetrics
         FillJobs = factory.CreateCounter("edge_fill_jobs_total", "Proactive fill jobs finished, by state (done, failed).", ["state"]);
         IntegrityFailures = factory.CreateCounter("edge_integrity_failures_total", "Cached objects whose bytes did not match the checksums written at fill time; each was dropped and never sent.");
         cache.IntegrityFailures = () => IntegrityFailures.Inc();
+        MemoryHits = factory.CreateCounter("edge_memory_hits_total", "Requests answered from the memory tier, without disk I/O.");
+        AdmissionDeclined = factory.CreateCounter("edge_admission_declined_total", "Misses not stored because the doorkeeper had not seen the object before within its window.");
+        var memoryBytes = factory.CreateGauge("edge_memory_bytes", "Bytes held by the memory tier.");
+        var memoryObjects = factory.CreateGauge("edge_memory_objects", "Objects held by the memory tier.");
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            memoryBytes.Set(memory?.Bytes ?? 0);
+            memoryObjects.Set(memory?.Count ?? 0);
+        });
 
         var used = factory.CreateGauge("edge_cache_used_bytes", "Bytes of published objects on disk.");
         var reserved = factory.CreateGauge("edge_cache_reserved_bytes", "Bytes reserved by fills in progress.");
@@ -99,6 +108,10 @@ internal sealed class EdgeMetrics
     public Counter CollapsedRequests { get; }
 
     public Counter IntegrityFailures { get; }
+
+    public Counter MemoryHits { get; }
+
+    public Counter AdmissionDeclined { get; }
 
     public Counter Revalidations { get; }
 

@@ -33,6 +33,8 @@ internal sealed partial class EdgeRequestHandler
 
     private readonly DiskCache _cache;
     private readonly FillCoordinator _fills;
+    private readonly MemoryTier _memory;
+    private readonly Doorkeeper _doorkeeper;
     private readonly OriginClient _origin;
     private readonly TimeProvider _time;
     private readonly EdgeMetrics _metrics;
@@ -43,12 +45,15 @@ internal sealed partial class EdgeRequestHandler
     private readonly StringValues _statusHit;
     private readonly StringValues _statusBypass;
     private readonly StringValues _statusStaleWhileRevalidate;
+    private readonly StringValues _statusMemoryHit;
     private readonly StringValues _statusRevalidated;
     private readonly StringValues _statusStaleIfError;
 
-    public EdgeRequestHandler(DiskCache cache, FillCoordinator fills, OriginClient origin, EdgeMetrics metrics, TimeProvider time, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger)
+    public EdgeRequestHandler(DiskCache cache, MemoryTier memory, Doorkeeper doorkeeper, FillCoordinator fills, OriginClient origin, EdgeMetrics metrics, TimeProvider time, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger)
     {
         _cache = cache;
+        _memory = memory;
+        _doorkeeper = doorkeeper;
         _fills = fills;
         _origin = origin;
         _time = time;
@@ -61,6 +66,7 @@ internal sealed partial class EdgeRequestHandler
         _statusHit = _nodeToken + "; hit";
         _statusBypass = _nodeToken + "; fwd=bypass";
         _statusStaleWhileRevalidate = _nodeToken + "; hit; detail=stale-while-revalidate";
+        _statusMemoryHit = _nodeToken + "; hit; detail=memory";
         _statusRevalidated = _nodeToken + "; fwd=stale; fwd-status=304";
         _statusStaleIfError = _nodeToken + "; fwd=stale; detail=stale-if-error";
     }
@@ -125,6 +131,14 @@ internal sealed partial class EdgeRequestHandler
             return await ForwardAsync(context, hash, key!);
         }
 
+        // The memory tier: no disk I/O at all. Anything but a fresh copy goes the disk path (revalidation lives there).
+        if (_memory.TryGet(key!, out var held) && Freshness.Evaluate(held!.Metadata, _time.GetUtcNow()) is { Fresh: true } heldState)
+        {
+            _metrics.MemoryHits.Inc();
+            return await ServeAsync(context, null, held.Metadata, _statusMemoryHit, fill: null, isHead, CacheResult.Hit, age: heldState.AgeSeconds, memoryBody: held.Body);
+        }
+
+        bool? admit = null;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             if (_cache.TryAcquire(hash, key!, out var lease))
@@ -133,7 +147,11 @@ internal sealed partial class EdgeRequestHandler
                 using (lease)
                 {
                     var state = Freshness.Evaluate(lease.Metadata, _time.GetUtcNow());
-                    if (state.Fresh)
+                    if (state.Fresh && _memory.ShouldPromote(key!, lease.Metadata.ContentLength, lease.Hits) && _memory.Promote(hash, key!) is { } promoted)
+                    {
+                        served = await ServeAsync(context, null, promoted.Metadata, _statusHit, fill: null, isHead, CacheResult.Hit, age: state.AgeSeconds, memoryBody: promoted.Body);
+                    }
+                    else if (state.Fresh)
                     {
                         served = await ServeAsync(context, lease.Handle, lease.Metadata, _statusHit, fill: null, isHead, CacheResult.Hit, lease.Checksums, state.AgeSeconds);
                     }
@@ -160,7 +178,16 @@ internal sealed partial class EdgeRequestHandler
                 continue;
             }
 
-            var fill = _fills.GetOrStart(hash, key!, out var leader);
+            if (admit is null)
+            {
+                admit = _doorkeeper.Admit(hash, key!);
+                if (!admit.Value)
+                {
+                    _metrics.AdmissionDeclined.Inc();
+                }
+            }
+
+            var fill = _fills.GetOrStart(hash, key!, out var leader, admit: admit.Value);
             if (fill is null)
             {
                 continue;
@@ -361,7 +388,7 @@ internal sealed partial class EdgeRequestHandler
         return await ServeAsync(context, fill.Handle!, head.Metadata!, cacheStatus, fill, isHead, result);
     }
 
-    private async ValueTask<Outcome> ServeAsync(HttpContext context, SafeFileHandle handle, ObjectMetadata metadata, StringValues cacheStatus, OriginFill? fill, bool isHead, CacheResult result, ulong[]? checksums = null, double? age = null)
+    private async ValueTask<Outcome> ServeAsync(HttpContext context, SafeFileHandle? handle, ObjectMetadata metadata, StringValues cacheStatus, OriginFill? fill, bool isHead, CacheResult result, ulong[]? checksums = null, double? age = null, byte[]? memoryBody = null)
     {
         var request = context.Request;
         var response = context.Response;
@@ -430,9 +457,18 @@ internal sealed partial class EdgeRequestHandler
 
         try
         {
-            var copied = checksums is null
-                ? await CopyAsync(response.BodyWriter, handle, start, count, fill, context.RequestAborted)
-                : await CopyVerifiedAsync(response.BodyWriter, handle, checksums, length, start, count, context.RequestAborted);
+            long copied;
+            if (memoryBody is not null)
+            {
+                await response.BodyWriter.WriteAsync(memoryBody.AsMemory((int)start, (int)count), context.RequestAborted);
+                copied = count;
+            }
+            else
+            {
+                copied = checksums is null
+                    ? await CopyAsync(response.BodyWriter, handle!, start, count, fill, context.RequestAborted)
+                    : await CopyVerifiedAsync(response.BodyWriter, handle!, checksums, length, start, count, context.RequestAborted);
+            }
             return new Outcome(result, copied);
         }
         catch (CorruptObjectException ex)

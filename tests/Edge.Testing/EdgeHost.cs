@@ -35,6 +35,9 @@ public sealed class EdgeHost : IAsyncDisposable
             $"--Edge:CacheDirectory={cacheDirectory}",
             $"--Edge:OriginUrl={originUrl}",
             $"--Edge:NodeId={nodeId}",
+
+            // Most tests look at what one request does; the doorkeeper has tests of its own that turn it on.
+            "--Edge:Admission:DoorkeeperWindow=00:00:00",
         };
         if (cacheMaxBytes is { } max)
         {

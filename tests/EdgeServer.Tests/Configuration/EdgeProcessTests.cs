@@ -38,7 +38,7 @@ public sealed class EdgeProcessTests
         new Random(1).NextBytes(body);
         var value = new OriginObject { Body = body, HoldAfter = 500_000 };
         origin.Add("/t/big.m4s", value);
-        string[] args = [$"--Edge:CacheDirectory={dir.Path}", $"--Edge:OriginUrl={origin.Url}", "--Edge:NodeId=edge-k"];
+        string[] args = [$"--Edge:CacheDirectory={dir.Path}", $"--Edge:OriginUrl={origin.Url}", "--Edge:NodeId=edge-k", "--Edge:Admission:DoorkeeperWindow=00:00:00"];
 
         var first = await EdgeProcess.StartAsync(args);
         using (var client = new HttpClient { BaseAddress = new Uri(first.Url) })
