@@ -48,9 +48,17 @@ internal sealed class MemoryTier : IDisposable
     public long Count => _cache?.GetCurrentStatistics()?.CurrentEntryCount ?? 0;
 
     /// <summary>Manifests and init segments are small, read by every player and re-read often: they always go in.</summary>
-    public static bool IsAlwaysHot(string key) =>
-        key.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase) || key.EndsWith(".mpd", StringComparison.OrdinalIgnoreCase)
-        || key.EndsWith("/init.mp4", StringComparison.OrdinalIgnoreCase) || key.Contains("init", StringComparison.OrdinalIgnoreCase);
+    public static bool IsAlwaysHot(string key)
+    {
+        if (key.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase) || key.EndsWith(".mpd", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        // Init segments by their usual names: init.mp4, video_init.m4s, init-0.mp4.
+        var name = key.AsSpan(key.LastIndexOf('/') + 1);
+        return name.Contains("init", StringComparison.OrdinalIgnoreCase);
+    }
 
     public bool TryGet(string key, out MemoryObject? value)
     {

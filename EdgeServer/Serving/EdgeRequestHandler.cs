@@ -351,6 +351,7 @@ internal sealed partial class EdgeRequestHandler
         {
             FillOutcome.OriginError => "origin-error",
             FillOutcome.OriginTimeout => "origin-timeout",
+            _ when !fill.Admit => "not-admitted",
             _ => null,
         }, forward);
 
