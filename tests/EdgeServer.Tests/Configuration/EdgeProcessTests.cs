@@ -17,6 +17,11 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:CacheDirectory", "--Edge:CacheDirectory=/proc/edge-cache", "--Edge:OriginUrl=http://127.0.0.1:1")]
     [InlineData("Edge:ControlPlaneUrls:0", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:ControlPlaneUrls:0=cp.example")]
     [InlineData("Edge:HeartbeatInterval", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:HeartbeatInterval=00:00:00")]
+    [InlineData("Edge:Fill:Window", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Fill:Window=2am-2pm")]
+    [InlineData("Edge:Fill:Concurrency", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Fill:Concurrency=0")]
+    [InlineData("Edge:Fill:MaxBytesPerSecond", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Fill:MaxBytesPerSecond=-1")]
+    [InlineData("Edge:Admission:DoorkeeperWindow", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Admission:DoorkeeperWindow=-00:01:00")]
+    [InlineData("Edge:MemoryCacheMaxBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:MemoryCacheMaxBytes=-1")]
     public async Task Start_BadConfiguration_FailsNamingTheKey(string key, params string[] args)
     {
         using var dir = new TempDirectory();
