@@ -49,4 +49,19 @@ internal static class CacheTestSupport
         lease.Dispose();
         return true;
     }
+
+    /// <summary>The file an object is stored in under a node's cache directory.</summary>
+    public static string ObjectFileOf(string cacheDirectory, string key)
+    {
+        var name = CacheKey.FileName(CacheKey.Hash(key));
+        return Path.Combine(cacheDirectory, "objects", name[..2], name);
+    }
+
+    /// <summary>Random bytes, the same for the same length.</summary>
+    public static byte[] RandomBody(int length)
+    {
+        var body = new byte[length];
+        new Random(length).NextBytes(body);
+        return body;
+    }
 }

@@ -26,11 +26,11 @@ public sealed class IntegrityTests : IAsyncLifetime
     [Fact]
     public async Task Get_FlippedByteInFirstChunk_DroppedRefilledAndNeverServed()
     {
-        var body = Body(300_000);
+        var body = CacheTestSupport.RandomBody(300_000);
         _origin.Add("/t/seg1.m4s", body);
         Assert.Equal(body, await _edge.Client.GetByteArrayAsync("/t/seg1.m4s"));
 
-        FlipByte(ObjectFileOf("/t/seg1.m4s"), 4096 + 1000);
+        FlipByte(CacheTestSupport.ObjectFileOf(_cacheDir.Path, "/t/seg1.m4s"), 4096 + 1000);
         using var response = await _edge.Client.GetAsync("/t/seg1.m4s");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -47,11 +47,11 @@ public sealed class IntegrityTests : IAsyncLifetime
     [Fact]
     public async Task Get_FlippedByteInALaterChunk_ResponseCutBeforeItAndNextRequestRefills()
     {
-        var body = Body(300_000);
+        var body = CacheTestSupport.RandomBody(300_000);
         _origin.Add("/t/seg2.m4s", body);
         Assert.Equal(body, await _edge.Client.GetByteArrayAsync("/t/seg2.m4s"));
 
-        FlipByte(ObjectFileOf("/t/seg2.m4s"), 4096 + (3 * 65536) + 5);
+        FlipByte(CacheTestSupport.ObjectFileOf(_cacheDir.Path, "/t/seg2.m4s"), 4096 + (3 * 65536) + 5);
         var received = new MemoryStream();
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
@@ -70,11 +70,11 @@ public sealed class IntegrityTests : IAsyncLifetime
     [Fact]
     public async Task GetRange_ChunkChecked_WholeChunkVerifiedForASlice()
     {
-        var body = Body(200_000);
+        var body = CacheTestSupport.RandomBody(200_000);
         _origin.Add("/t/seg3.m4s", body);
         Assert.Equal(body, await _edge.Client.GetByteArrayAsync("/t/seg3.m4s"));
 
-        FlipByte(ObjectFileOf("/t/seg3.m4s"), 4096 + 65536 + 60_000);
+        FlipByte(CacheTestSupport.ObjectFileOf(_cacheDir.Path, "/t/seg3.m4s"), 4096 + 65536 + 60_000);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/t/seg3.m4s");
         request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(65536, 65536 + 99);
         using var response = await _edge.Client.SendAsync(request);
@@ -85,11 +85,6 @@ public sealed class IntegrityTests : IAsyncLifetime
         Assert.Equal(2, _origin.RequestCount("/t/seg3.m4s"));
     }
 
-    private string ObjectFileOf(string key)
-    {
-        var name = Edge.EdgeServer.Caching.CacheKey.FileName(Edge.EdgeServer.Caching.CacheKey.Hash(key));
-        return Path.Combine(_cacheDir.Path, "objects", name[..2], name);
-    }
 
     private static void FlipByte(string file, long offset)
     {
@@ -98,12 +93,5 @@ public sealed class IntegrityTests : IAsyncLifetime
         var value = stream.ReadByte();
         stream.Position = offset;
         stream.WriteByte((byte)(value ^ 0x10));
-    }
-
-    private static byte[] Body(int length)
-    {
-        var body = new byte[length];
-        new Random(length).NextBytes(body);
-        return body;
     }
 }

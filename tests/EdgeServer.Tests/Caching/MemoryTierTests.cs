@@ -32,7 +32,7 @@ public sealed class MemoryTierTests : IAsyncLifetime
         Assert.Equal("edge-m; hit", await StatusOfAsync(edge, "/t/v0/index.m3u8"));
 
         // With the file gone, only the memory copy can answer.
-        File.Delete(ObjectFileOf("/t/v0/index.m3u8"));
+        File.Delete(CacheTestSupport.ObjectFileOf(_cacheDir.Path, "/t/v0/index.m3u8"));
         using var response = await edge.Client.GetAsync("/t/v0/index.m3u8");
         Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
         Assert.Equal("edge-m; hit; detail=memory", Status(response));
@@ -55,7 +55,7 @@ public sealed class MemoryTierTests : IAsyncLifetime
     public async Task Get_SegmentSecondDiskHit_PromotedAndThenServedFromMemory()
     {
         await using var edge = await EdgeHost.StartAsync(_origin.Url, _cacheDir.Path, nodeId: "edge-m");
-        _origin.Add("/t/v0/seg1.m4s", Body(100_000), "video/iso.segment");
+        _origin.Add("/t/v0/seg1.m4s", CacheTestSupport.RandomBody(100_000), "video/iso.segment");
 
         Assert.Equal("edge-m; fwd=miss; stored", await StatusOfAsync(edge, "/t/v0/seg1.m4s"));
         Assert.Equal("edge-m; hit", await StatusOfAsync(edge, "/t/v0/seg1.m4s"));
@@ -67,7 +67,7 @@ public sealed class MemoryTierTests : IAsyncLifetime
     public async Task Get_ObjectAboveMaxObjectBytes_NeverHeldInMemory()
     {
         await using var edge = await EdgeHost.StartAsync(_origin.Url, _cacheDir.Path, nodeId: "edge-m", extra: "--Edge:MemoryCacheMaxObjectBytes=65536");
-        _origin.Add("/t/v0/init.mp4", Body(70_000), "video/mp4");
+        _origin.Add("/t/v0/init.mp4", CacheTestSupport.RandomBody(70_000), "video/mp4");
 
         await StatusOfAsync(edge, "/t/v0/init.mp4");
         for (var i = 0; i < 4; i++)
@@ -83,7 +83,7 @@ public sealed class MemoryTierTests : IAsyncLifetime
         await using var edge = await EdgeHost.StartAsync(_origin.Url, _cacheDir.Path, nodeId: "edge-m", extra: $"--Edge:MemoryCacheMaxBytes={budget}");
         for (var i = 0; i < 10; i++)
         {
-            _origin.Add($"/t/v{i}/index.m3u8", Body(60_000), "application/vnd.apple.mpegurl");
+            _origin.Add($"/t/v{i}/index.m3u8", CacheTestSupport.RandomBody(60_000), "application/vnd.apple.mpegurl");
             await StatusOfAsync(edge, $"/t/v{i}/index.m3u8");
             await StatusOfAsync(edge, $"/t/v{i}/index.m3u8");
         }
@@ -142,17 +142,4 @@ public sealed class MemoryTierTests : IAsyncLifetime
     }
 
     private static string Status(HttpResponseMessage response) => string.Join(", ", response.Headers.GetValues("Cache-Status"));
-
-    private string ObjectFileOf(string key)
-    {
-        var name = CacheKey.FileName(CacheKey.Hash(key));
-        return Path.Combine(_cacheDir.Path, "objects", name[..2], name);
-    }
-
-    private static byte[] Body(int length)
-    {
-        var body = new byte[length];
-        new Random(length).NextBytes(body);
-        return body;
-    }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
+using Edge.EdgeServer.Tests.Caching;
 using Edge.Testing;
 
 namespace Edge.EdgeServer.Tests.Serving;
@@ -36,7 +37,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [InlineData("/t/subs.vtt", "text/vtt")]
     public async Task Get_MissThenHit_SendsEveryHeaderAndCacheStatus(string path, string contentType)
     {
-        var body = Body(3000);
+        var body = CacheTestSupport.RandomBody(3000);
         _origin.Add(path, new OriginObject { Body = body, ETag = "\"v1\"", CacheControl = "public, max-age=600" });
 
         using var miss = await _edge.Client.GetAsync(path);
@@ -64,7 +65,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [Fact]
     public async Task Get_OriginWithoutStrongETag_GetsStrongETagFromLengthAndDate()
     {
-        _origin.Add("/t/a.m4s", new OriginObject { Body = Body(100), ETag = "W/\"weak\"" });
+        _origin.Add("/t/a.m4s", new OriginObject { Body = CacheTestSupport.RandomBody(100), ETag = "W/\"weak\"" });
 
         using var miss = await _edge.Client.GetAsync("/t/a.m4s");
         using var hit = await _edge.Client.GetAsync("/t/a.m4s");
@@ -76,7 +77,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [Fact]
     public async Task Head_CachedObject_SendsHeadersWithoutBody()
     {
-        _origin.Add("/t/a.m4s", Body(5000));
+        _origin.Add("/t/a.m4s", CacheTestSupport.RandomBody(5000));
         (await _edge.Client.GetAsync("/t/a.m4s")).Dispose();
 
         using var request = new HttpRequestMessage(HttpMethod.Head, "/t/a.m4s");
@@ -95,7 +96,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [InlineData("bytes=9000-20000", 9000, 9999)]
     public async Task Get_SingleRange_Returns206WithContentRange(string range, int first, int last)
     {
-        var body = Body(10_000);
+        var body = CacheTestSupport.RandomBody(10_000);
         _origin.Add("/t/r.m4s", body);
 
         foreach (var expectedStatus in new[] { "fwd=miss", "hit" })
@@ -117,7 +118,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [InlineData("bytes=-0")]
     public async Task Get_UnsatisfiableRange_Returns416WithLength(string range)
     {
-        _origin.Add("/t/r.m4s", Body(10_000));
+        _origin.Add("/t/r.m4s", CacheTestSupport.RandomBody(10_000));
         (await _edge.Client.GetAsync("/t/r.m4s")).Dispose();
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/t/r.m4s");
@@ -134,7 +135,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [InlineData("items=0-1")]
     public async Task Get_MultipleOrInvalidRanges_ReturnsWholeObject(string range)
     {
-        var body = Body(10_000);
+        var body = CacheTestSupport.RandomBody(10_000);
         _origin.Add("/t/r.m4s", body);
         (await _edge.Client.GetAsync("/t/r.m4s")).Dispose();
 
@@ -149,7 +150,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [Fact]
     public async Task Get_Conditional_Returns304OrHonoursIfRange()
     {
-        var body = Body(1000);
+        var body = CacheTestSupport.RandomBody(1000);
         _origin.Add("/t/c.m4s", new OriginObject { Body = body, ETag = "\"v7\"" });
         (await _edge.Client.GetAsync("/t/c.m4s")).Dispose();
 
@@ -218,7 +219,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [Fact]
     public async Task Get_FiftyConcurrentColdRequests_MakeOneOriginFetchAndIdenticalBodies()
     {
-        var body = Body(2_000_000);
+        var body = CacheTestSupport.RandomBody(2_000_000);
         var value = new OriginObject { Body = body, HoldHeaders = true };
         _origin.Add("/t/cold.m4s", value);
 
@@ -242,7 +243,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [Fact]
     public async Task Get_Miss_ClientReadsBytesBeforeFillCompletes()
     {
-        var body = Body(1_000_000);
+        var body = CacheTestSupport.RandomBody(1_000_000);
         var value = new OriginObject { Body = body, HoldAfter = 300_000 };
         _origin.Add("/t/slow.m4s", value);
 
@@ -268,7 +269,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [Fact]
     public async Task Get_OriginDiesMidBody_ClientSeesErrorAndNothingIsCached()
     {
-        var value = new OriginObject { Body = Body(1_000_000), HoldAfter = 200_000, AbortAfterHold = true };
+        var value = new OriginObject { Body = CacheTestSupport.RandomBody(1_000_000), HoldAfter = 200_000, AbortAfterHold = true };
         _origin.Add("/t/broken.m4s", value);
 
         var read = _edge.Client.GetByteArrayAsync("/t/broken.m4s");
@@ -278,7 +279,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
         // Never a short 200: the client's read fails.
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => read);
 
-        _origin.Add("/t/broken.m4s", new OriginObject { Body = Body(1_000_000) });
+        _origin.Add("/t/broken.m4s", new OriginObject { Body = CacheTestSupport.RandomBody(1_000_000) });
         using var again = await _edge.Client.GetAsync("/t/broken.m4s");
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.StartsWith("edge-a; fwd=miss", CacheStatus(again));
@@ -325,7 +326,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [Fact]
     public async Task Get_OriginTooSlowToAnswer_Returns504()
     {
-        var value = new OriginObject { Body = Body(10), HoldHeaders = true };
+        var value = new OriginObject { Body = CacheTestSupport.RandomBody(10), HoldHeaders = true };
         _origin.Add("/t/slow.m4s", value);
         await using var edge = await EdgeHost.StartAsync(_origin.Url, _cacheDir.Path + "-c", nodeId: "edge-c", extra: "--Edge:OriginResponseTimeout=00:00:00.200");
 
@@ -338,7 +339,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [Fact]
     public async Task Get_NoStoreResponse_IsServedButNotCached()
     {
-        _origin.Add("/t/p.m3u8", new OriginObject { Body = Body(10), CacheControl = "no-store" });
+        _origin.Add("/t/p.m3u8", new OriginObject { Body = CacheTestSupport.RandomBody(10), CacheControl = "no-store" });
 
         (await _edge.Client.GetAsync("/t/p.m3u8")).Dispose();
         using var second = await _edge.Client.GetAsync("/t/p.m3u8");
@@ -350,7 +351,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [Fact]
     public async Task Get_ChunkedOriginBody_IsStreamedAndCached()
     {
-        var body = Body(300_000);
+        var body = CacheTestSupport.RandomBody(300_000);
         _origin.Add("/t/chunked.m4s", new OriginObject { Body = body, Chunked = true });
 
         Assert.Equal(body, await _edge.Client.GetByteArrayAsync("/t/chunked.m4s"));
@@ -369,7 +370,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
         await using var edge = await EdgeHost.StartAsync(_origin.Url, dir, cacheMaxBytes: budget, nodeId: "edge-d");
         for (var i = 0; i < 40; i++)
         {
-            _origin.Add($"/t/e{i}.m4s", Body(100_000));
+            _origin.Add($"/t/e{i}.m4s", CacheTestSupport.RandomBody(100_000));
             Assert.Equal(100_000, (await edge.Client.GetByteArrayAsync($"/t/e{i}.m4s")).Length);
             Assert.True(Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) <= budget);
         }
@@ -382,7 +383,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     public async Task Start_AfterRestart_FindsCachedObjectsWithoutOrigin()
     {
         var dir = _cacheDir.Path + "-e";
-        var body = Body(50_000);
+        var body = CacheTestSupport.RandomBody(50_000);
         _origin.Add("/t/keep.m4s", body);
         await using (var first = await EdgeHost.StartAsync(_origin.Url, dir, nodeId: "edge-e"))
         {
@@ -458,7 +459,7 @@ public sealed class EdgeServingTests : IAsyncLifetime
     [Fact]
     public async Task Metrics_AfterTraffic_ReportRequestsBytesAndCache()
     {
-        _origin.Add("/t/m.m4s", Body(1234));
+        _origin.Add("/t/m.m4s", CacheTestSupport.RandomBody(1234));
         (await _edge.Client.GetAsync("/t/m.m4s")).Dispose();
         (await _edge.Client.GetAsync("/t/m.m4s")).Dispose();
 
@@ -478,12 +479,6 @@ public sealed class EdgeServingTests : IAsyncLifetime
 
     private static string CacheStatus(HttpResponseMessage response) => string.Join(", ", response.Headers.GetValues("Cache-Status"));
 
-    private static byte[] Body(int length)
-    {
-        var body = new byte[length];
-        new Random(length).NextBytes(body);
-        return body;
-    }
 
     private static int FreePort()
     {
