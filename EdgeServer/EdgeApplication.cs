@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Prometheus;
 
 namespace Edge.EdgeServer;
@@ -22,6 +23,9 @@ public static class EdgeApplication
             kestrel.ConfigureEndpointDefaults(listen => listen.Use(connections.Wrap));
         });
         builder.Services.AddSingleton(connections);
+
+        // Per-request hosting logs would make every request start an Activity; the node's own metrics count requests.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Services.AddEdgeServer(builder.Configuration).AddDiskCache().AddPrometheusMetrics().AddProactiveFill().AddControlPlaneReporting();
         configure?.Invoke(builder);
 

@@ -1,13 +1,15 @@
 using System.Buffers;
 using System.Globalization;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 
 namespace Edge.EdgeServer.Caching;
 
 /// <summary>
 /// Maps a normalised request path to the 128-bit name of its object on disk. File names never
-/// derive from the URL text itself, so no path can name a file outside the cache.
+/// derive from the URL text itself, so no path can name a file outside the cache. XXH3-128 is not
+/// collision-resistant against a crafted pair, but every object's header holds its key and is checked
+/// on open, so a collision is a miss, never another object's bytes.
 /// </summary>
 internal static class CacheKey
 {
@@ -21,11 +23,7 @@ internal static class CacheKey
         try
         {
             var length = Encoding.UTF8.GetBytes(key, bytes);
-            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-            SHA256.HashData(bytes[..length], digest);
-            return new UInt128(
-                System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(digest),
-                System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(digest[8..]));
+            return XxHash128.HashToUInt128(bytes[..length]);
         }
         finally
         {

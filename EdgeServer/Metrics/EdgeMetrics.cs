@@ -47,6 +47,9 @@ internal sealed class EdgeMetrics
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
         IMetricFactory factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+
+        // Exemplars would read the trace context on every observation of the hit path.
+        factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
         factory = factory.WithLabels(new Dictionary<string, string> { ["node"] = nodeId });
 
         _requests = factory.CreateCounter("edge_requests_total", "Requests answered, by status code and cache result.", ["code", "cache"]);

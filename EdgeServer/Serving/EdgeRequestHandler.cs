@@ -461,8 +461,7 @@ internal sealed partial class EdgeRequestHandler
             long copied;
             if (memoryBody is not null)
             {
-                await response.BodyWriter.WriteAsync(memoryBody.AsMemory((int)start, (int)count), context.RequestAborted);
-                copied = count;
+                copied = await WriteMemoryAsync(response.BodyWriter, memoryBody.AsMemory((int)start, (int)count), context.RequestAborted);
             }
             else
             {
@@ -551,6 +550,27 @@ internal sealed partial class EdgeRequestHandler
         }
 
         return position - start;
+    }
+
+    /// <summary>
+    /// Writes a body held in memory a chunk at a time, waiting for the socket between chunks, so a slow reader
+    /// never makes the node copy a whole segment into its output buffers at once.
+    /// </summary>
+    internal static async ValueTask<long> WriteMemoryAsync(PipeWriter writer, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var sent = 0;
+        while (sent < body.Length)
+        {
+            var take = Math.Min(ObjectFile.ChunkSize, body.Length - sent);
+            var flush = await writer.WriteAsync(body.Slice(sent, take), cancellationToken);
+            sent += take;
+            if (flush.IsCompleted || flush.IsCanceled)
+            {
+                break;
+            }
+        }
+
+        return sent;
     }
 
     /// <summary>
