@@ -3,7 +3,7 @@ namespace Edge.Encoder.Cli;
 /// <summary><c>--name value</c> options and <c>--flag</c> switches, with unknown names refused.</summary>
 internal sealed class CommandLine
 {
-    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
     private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
 
     private CommandLine()
@@ -34,7 +34,12 @@ internal sealed class CommandLine
                     throw new UsageException($"{name} needs a value");
                 }
 
-                line._values[name] = inline ?? e.Current;
+                if (!line._values.TryGetValue(name, out var list))
+                {
+                    line._values[name] = list = [];
+                }
+
+                list.Add(inline ?? e.Current);
             }
             else if (passRest)
             {
@@ -49,7 +54,11 @@ internal sealed class CommandLine
         return line;
     }
 
-    public string? Value(string name) => _values.GetValueOrDefault(name);
+    /// <summary>The last value given for an option.</summary>
+    public string? Value(string name) => _values.GetValueOrDefault(name)?[^1];
+
+    /// <summary>Every value given for an option that may repeat.</summary>
+    public IReadOnlyList<string> Values(string name) => _values.GetValueOrDefault(name) ?? [];
 
     public string Required(string name) => Value(name) ?? throw new UsageException($"{name} is required");
 
@@ -61,5 +70,5 @@ internal sealed class CommandLine
         : throw new UsageException($"{name} must be a number, not '{text}'");
 }
 
-/// <summary>A command line the encoder cannot act on.</summary>
+/// <summary>A command line the program cannot act on.</summary>
 internal sealed class UsageException(string message) : Exception(message);

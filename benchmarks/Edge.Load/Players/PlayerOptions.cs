@@ -1,0 +1,23 @@
+namespace Edge.Load.Players;
+
+/// <summary>What a run of simulated viewers does (<c>edge-load players</c>).</summary>
+internal sealed class PlayerOptions
+{
+    /// <summary>The title's master playlist, usually the control plane's steered <c>/v1/play/...</c> URL.</summary>
+    public required Uri Master { get; init; }
+
+    /// <summary>Simulated viewers. Defaults to 10.</summary>
+    public int Viewers { get; init; } = 10;
+
+    /// <summary>Hard stop for every session. Defaults to 60 s.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Viewers start evenly spread over this time. Defaults to 0 (all at once).</summary>
+    public TimeSpan Ramp { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Media a viewer buffers ahead before it waits at playback pace. Defaults to 12 s.</summary>
+    public TimeSpan BufferGoal { get; init; } = TimeSpan.FromSeconds(12);
+
+    /// <summary>Longest one request may take. Defaults to 10 s.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,56 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Edge.Load.Reporting;
+
+/// <summary>What one HTTP load run did.</summary>
+internal sealed record HttpRunReport(
+    string Mode,
+    int Connections,
+    double? TargetRate,
+    double Seconds,
+    long Requests,
+    long Bytes,
+    double RequestsPerSecond,
+    double BytesPerSecond,
+    LatencySummary Latency,
+    IReadOnlyDictionary<string, long> StatusCodes,
+    IReadOnlyDictionary<string, long> Errors,
+    long InFlightAtStop);
+
+/// <summary>One simulated viewer.</summary>
+internal sealed record SessionReport(
+    int Viewer,
+    double? StartupMs,
+    int Segments,
+    long Bytes,
+    LatencySummary SegmentLatency,
+    int Rebuffers,
+    double RebufferSeconds,
+    double AchievedKbps,
+    int Switches,
+    int Failovers,
+    IReadOnlyDictionary<string, int> Nodes,
+    IReadOnlyDictionary<string, long> Errors,
+    string? Failure);
+
+/// <summary>What a run of simulated viewers saw, together and one by one.</summary>
+internal sealed record PlayersReport(
+    int Viewers,
+    double Seconds,
+    long Requests,
+    long Bytes,
+    double BytesPerSecond,
+    LatencySummary Startup,
+    LatencySummary SegmentLatency,
+    int Rebuffers,
+    double RebufferRatio,
+    double MeanAchievedKbps,
+    int FailedSessions,
+    IReadOnlyDictionary<string, long> Errors,
+    IReadOnlyList<SessionReport> Sessions);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(HttpRunReport))]
+[JsonSerializable(typeof(PlayersReport))]
+internal sealed partial class ReportJsonContext : JsonSerializerContext;

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Edge.Load.Tests;
+
+/// <summary>A Kestrel server on a loopback port that answers every request with the given handler.</summary>
+internal sealed class LoadTarget : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private LoadTarget(WebApplication app, string url)
+    {
+        _app = app;
+        Url = url.TrimEnd('/');
+    }
+
+    public string Url { get; }
+
+    public static async Task<LoadTarget> StartAsync(RequestDelegate handler)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.Run(handler);
+        await app.StartAsync();
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new LoadTarget(app, url);
+    }
+
+    public Uri At(string path) => new(Url + path);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
