@@ -89,6 +89,9 @@ internal sealed partial class FillCoordinator : IDisposable
     /// Revalidates a stale copy in the background (stale-while-revalidate): at most one revalidation per object runs,
     /// and nobody waits for it.
     /// </summary>
+    /// <summary>The fill of <paramref name="hash"/> in progress, if any.</summary>
+    public OriginFill? Running(UInt128 hash) => _fills.GetValueOrDefault(hash);
+
     public void RevalidateInBackground(UInt128 hash, ObjectMetadata stale)
     {
         if (GetOrStart(hash, stale.Key, out _, stale) is { } fill)

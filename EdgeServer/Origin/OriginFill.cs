@@ -32,8 +32,16 @@ internal sealed class OriginFill(UInt128 hash, string key, ObjectMetadata? stale
     /// <summary>The stored copy this fetch revalidates, or null for a plain fetch.</summary>
     public ObjectMetadata? Stale { get; } = stale;
 
+    private volatile bool _admit = admit;
+
     /// <summary>Whether the object may enter the disk cache (the doorkeeper's say), if HTTP allows storing it.</summary>
-    public bool Admit { get; } = admit;
+    public bool Admit => _admit;
+
+    /// <summary>
+    /// A second request joined before the origin answered: the object is wanted twice, so it may be stored after all.
+    /// Read once the origin's headers arrive; later calls change nothing.
+    /// </summary>
+    public void AdmitNow() => _admit = true;
 
     /// <summary>Completes when the fetch ends: true when it completed, false when it failed.</summary>
     public Task<bool> Done => _done.Task;

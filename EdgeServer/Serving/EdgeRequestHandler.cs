@@ -193,6 +193,11 @@ internal sealed partial class EdgeRequestHandler
                 continue;
             }
 
+            if (!leader && admit.Value && !fill.Admit)
+            {
+                fill.AdmitNow();
+            }
+
             Outcome filled;
             try
             {

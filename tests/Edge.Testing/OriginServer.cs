@@ -34,7 +34,7 @@ public sealed class OriginObject
     /// <summary>Completed by the test to let a held body continue.</summary>
     public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completed by the origin once it has sent the bytes before <see cref="HoldAfter"/>.</summary>
+    /// <summary>Completed by the origin once it holds: before headers (<see cref="HoldHeaders"/>) or after <see cref="HoldAfter"/> bytes.</summary>
     public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>After <see cref="HoldAfter"/> bytes and the release, abort the connection instead of finishing.</summary>
@@ -177,6 +177,7 @@ public sealed class OriginServer : IAsyncDisposable
 
         if (value.HoldHeaders)
         {
+            value.Held.TrySetResult();
             await value.Release.Task;
         }
 

@@ -98,6 +98,31 @@ public sealed class DoorkeeperTests : IDisposable
         Assert.Equal(0, declined);
     }
 
+    [Fact]
+    public async Task Get_SecondRequestJoinsTheFirstOnesFill_ObjectStoredByThatOneFetch()
+    {
+        await using var origin = await OriginServer.StartAsync();
+        await using var edge = await EdgeHost.StartAsync(origin.Url, Path.Combine(_dir.Path, "join"), null, "edge-d", "--Edge:Admission:DoorkeeperWindow=01:00:00");
+        var value = new OriginObject { Body = new byte[64 * 1024], HoldHeaders = true };
+        origin.Add("/t/seg1.m4s", value);
+
+        var first = GetAsync(edge, "/t/seg1.m4s");
+        await value.Held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var second = GetAsync(edge, "/t/seg1.m4s");
+        var fill = edge.GetService<Edge.EdgeServer.Origin.FillCoordinator>().Running(CacheKey.Hash("/t/seg1.m4s"))!;
+        for (var i = 0; i < 100_000 && !fill.Admit; i++)
+        {
+            await Task.Yield();
+        }
+
+        value.Release.SetResult();
+
+        Assert.Equal("edge-d; fwd=miss; stored", await first);
+        Assert.Equal("edge-d; fwd=miss; stored; collapsed", await second);
+        Assert.Equal("edge-d; hit", await GetAsync(edge, "/t/seg1.m4s"));
+        Assert.Equal(1, origin.RequestCount("/t/seg1.m4s"));
+    }
+
     /// <summary>
     /// A popular title of 6 segments is watched, then 200 distinct one-hit objects stream through a cache that holds
     /// about 10; returns how many popular segments missed afterwards and how many scan objects were declined.
