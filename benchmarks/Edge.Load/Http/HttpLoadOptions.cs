@@ -21,6 +21,9 @@ internal sealed class HttpLoadOptions
     /// <summary>Pick URLs at random (seeded) rather than in turn.</summary>
     public bool Random { get; init; }
 
+    /// <summary>Stop after this many requests (0: only the duration stops the run). Defaults to 0.</summary>
+    public long MaxRequests { get; init; }
+
     /// <summary>Seed of the random URL order. Defaults to 1.</summary>
     public int Seed { get; init; } = 1;
 }

@@ -10,6 +10,7 @@ internal sealed class HttpLoadRunner(HttpLoadOptions options, TimeProvider time,
 {
     private const int BufferSize = 64 * 1024;
     private long _nextUrl = -1;
+    private long _taken;
 
     public RunCounters Counters { get; } = new();
 
@@ -74,8 +75,14 @@ internal sealed class HttpLoadRunner(HttpLoadOptions options, TimeProvider time,
             {
                 var ticket = schedule.Take();
                 due = schedule.DueTimestamp(ticket);
-                var wait = schedule.Until(ticket);
-                if (wait > TimeSpan.Zero)
+                if (time.GetElapsedTime(schedule.DueTimestamp(0), due) >= options.Duration)
+                {
+                    // Due at or after the stop: not part of this run, whichever timer fires first.
+                    return;
+                }
+
+                // Timers may fire a little early: a request never goes before its time.
+                for (var wait = schedule.Until(ticket); wait > TimeSpan.Zero; wait = schedule.Until(ticket))
                 {
                     try
                     {
@@ -90,6 +97,11 @@ internal sealed class HttpLoadRunner(HttpLoadOptions options, TimeProvider time,
             else
             {
                 due = time.GetTimestamp();
+            }
+
+            if (options.MaxRequests > 0 && Interlocked.Increment(ref _taken) > options.MaxRequests)
+            {
+                return;
             }
 
             var url = options.Urls[options.Random

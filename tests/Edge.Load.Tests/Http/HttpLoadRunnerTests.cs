@@ -14,31 +14,73 @@ public sealed class HttpLoadRunnerTests
     private static readonly DateTimeOffset Start = new(2026, 5, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public async Task RunAsync_FixedRate_EachRequestArrivesExactlyWhenDueAndNoMore()
+    public async Task RunAsync_FixedRateOneConnection_EachRequestExactlyWhenDueAndNoneAfterTheStop()
     {
-        var time = new FakeTimeProvider(Start);
+        var time = new SignallingTime(Start);
         var arrivals = Channel.CreateUnbounded<DateTimeOffset>();
         await using var target = await LoadTarget.StartAsync(context =>
         {
             arrivals.Writer.TryWrite(time.GetUtcNow());
             return context.Response.WriteAsync("ok");
         });
-        var runner = new HttpLoadRunner(new HttpLoadOptions { Urls = [target.At("/x")], Connections = 4, Rate = 10, Duration = TimeSpan.FromMilliseconds(950) }, time);
+        var runner = new HttpLoadRunner(new HttpLoadOptions { Urls = [target.At("/x")], Connections = 1, Rate = 10, Duration = TimeSpan.FromMilliseconds(950) }, time);
 
         var run = runner.RunAsync(CancellationToken.None);
         for (var n = 0; n < 10; n++)
         {
             Assert.Equal(Start + (n * TimeSpan.FromMilliseconds(100)), await arrivals.Reader.ReadAsync().AsTask().WaitAsync(Bound));
-            time.Advance(TimeSpan.FromMilliseconds(n < 9 ? 100 : 50));
+            if (n < 9)
+            {
+                // The worker is waiting for the next request's time before the clock moves to it.
+                Assert.Equal(TimeSpan.FromMilliseconds(100), await time.Delays.Reader.ReadAsync().AsTask().WaitAsync(Bound));
+                time.Advance(TimeSpan.FromMilliseconds(100));
+            }
         }
 
+        // The next request would be due at 1 s, past the stop: the worker ends without waiting for the clock.
         var report = await run.WaitAsync(Bound);
 
         Assert.False(arrivals.Reader.TryRead(out _));
-        Assert.Equal(10, report.Requests + report.InFlightAtStop);
-        Assert.Equal("fixed-rate", report.Mode);
-        Assert.Equal(10, report.TargetRate);
+        Assert.Equal(10, report.Requests);
+        Assert.Equal(0, report.InFlightAtStop);
+        Assert.Equal(10, report.Latency.Count);
         Assert.Empty(report.Errors);
+    }
+
+    [Fact]
+    public async Task RunAsync_FixedRate_NoRequestBeforeItsTimeAndNoneBeyondTheSchedule()
+    {
+        // Real time: one second at 100 requests/s. Exact due times are RateScheduleTests' job.
+        var arrivals = new System.Collections.Concurrent.ConcurrentQueue<long>();
+        await using var target = await LoadTarget.StartAsync(context =>
+        {
+            arrivals.Enqueue(TimeProvider.System.GetTimestamp());
+            return context.Response.WriteAsync("ok");
+        });
+        // Connections opened and code paths run once before the clock starts.
+        using var handler = HttpLoadRunner.CreateHandler(4);
+        using (var warm = new HttpClient(handler, disposeHandler: false))
+        {
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => warm.GetStringAsync(target.At("/warm"))));
+        }
+
+        arrivals.Clear();
+        var runner = new HttpLoadRunner(new HttpLoadOptions { Urls = [target.At("/x")], Connections = 4, Rate = 100, Duration = TimeSpan.FromSeconds(1) }, TimeProvider.System, handler);
+
+        var started = TimeProvider.System.GetTimestamp();
+        var report = await runner.RunAsync(CancellationToken.None).WaitAsync(Bound);
+
+        var times = arrivals.Order().ToList();
+        // Never more than the schedule holds; how many fewer depends on how busy this machine is.
+        Assert.InRange(times.Count, 1, 100);
+        for (var n = 0; n < times.Count; n++)
+        {
+            Assert.True(TimeProvider.System.GetElapsedTime(started, times[n]) >= TimeSpan.FromMilliseconds(10 * n) - TimeSpan.FromMilliseconds(2), $"request {n} came early");
+        }
+
+        Assert.InRange(times.Count, report.Requests, report.Requests + report.InFlightAtStop);
+        Assert.Equal("fixed-rate", report.Mode);
+        Assert.Equal(100, report.TargetRate);
     }
 
     [Fact]
@@ -133,6 +175,24 @@ public sealed class HttpLoadRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_MaxRequests_StopsAfterExactlyThatManyBeforeTheDuration()
+    {
+        var served = 0;
+        await using var target = await LoadTarget.StartAsync(context =>
+        {
+            Interlocked.Increment(ref served);
+            return context.Response.WriteAsync("ok");
+        });
+        var runner = new HttpLoadRunner(new HttpLoadOptions { Urls = [target.At("/a"), target.At("/b")], Connections = 8, MaxRequests = 100, Duration = TimeSpan.FromHours(1) }, new FakeTimeProvider(Start));
+
+        var report = await runner.RunAsync(CancellationToken.None).WaitAsync(Bound);
+
+        Assert.Equal(100, report.Requests);
+        Assert.Equal(100, served);
+        Assert.Equal(0, report.InFlightAtStop);
+    }
+
+    [Fact]
     public async Task Of_ConnectionRefused_NamedConnectRefused()
     {
         int port;
@@ -146,5 +206,22 @@ public sealed class HttpLoadRunnerTests
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync($"http://127.0.0.1:{port}/"));
 
         Assert.Equal("connect_refused", ErrorKinds.Of(error));
+    }
+
+    /// <summary>A fake clock that reports each short timer (a worker waiting for its request's time) as it is set.</summary>
+    private sealed class SignallingTime(DateTimeOffset start) : FakeTimeProvider(start)
+    {
+        public Channel<TimeSpan> Delays { get; } = Channel.CreateUnbounded<TimeSpan>();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            if (dueTime > TimeSpan.Zero && dueTime <= TimeSpan.FromMilliseconds(100))
+            {
+                Delays.Writer.TryWrite(dueTime);
+            }
+
+            return timer;
+        }
     }
 }
