@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Edge.EdgeServer.Caching;
 using Edge.EdgeServer.Configuration;
 using Edge.EdgeServer.Metrics;
@@ -88,6 +89,7 @@ internal sealed partial class EdgeRequestHandler
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome> HandleAsync(HttpContext context)
     {
         var request = context.Request;
@@ -394,6 +396,7 @@ internal sealed partial class EdgeRequestHandler
         return await ServeAsync(context, fill.Handle!, head.Metadata!, cacheStatus, fill, isHead, result);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome> ServeAsync(HttpContext context, SafeFileHandle? handle, ObjectMetadata metadata, StringValues cacheStatus, OriginFill? fill, bool isHead, CacheResult result, ulong[]? checksums = null, double? age = null, byte[]? memoryBody = null)
     {
         var request = context.Request;
@@ -510,6 +513,7 @@ internal sealed partial class EdgeRequestHandler
     /// Copies <paramref name="count"/> body bytes from <paramref name="start"/> (or to the end when -1),
     /// waiting on <paramref name="fill"/> for bytes that have not arrived yet.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal static async ValueTask<long> CopyAsync(PipeWriter writer, SafeFileHandle handle, long start, long count, OriginFill? fill, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
@@ -561,6 +565,7 @@ internal sealed partial class EdgeRequestHandler
     /// Writes a body held in memory a chunk at a time, waiting for the socket between chunks, so a slow reader
     /// never makes the node copy a whole segment into its output buffers at once.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal static async ValueTask<long> WriteMemoryAsync(PipeWriter writer, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var sent = 0;
@@ -582,6 +587,7 @@ internal sealed partial class EdgeRequestHandler
     /// Copies a cached body chunk by chunk, checking each 64 KiB chunk against its checksum before any of it is
     /// written, so corrupt bytes never leave the node. Reads are chunk-aligned; a range sends a slice.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal static async ValueTask<long> CopyVerifiedAsync(PipeWriter writer, SafeFileHandle handle, ulong[] checksums, long contentLength, long start, long count, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ObjectFile.ChunkSize);
@@ -600,6 +606,26 @@ internal sealed partial class EdgeRequestHandler
 
                 // Whole chunks are read and checked, whatever slice of them is sent.
                 var want = (int)Math.Min(ObjectFile.ChunkSize, contentLength - chunkStart);
+                if (position == chunkStart && end - chunkStart >= want)
+                {
+                    // A whole chunk is sent: read it straight into the response buffer, and commit it only once checked.
+                    var memory = writer.GetMemory(want);
+                    var direct = RandomAccess.Read(handle, memory.Span[..want], ObjectFile.HeaderSize + chunkStart);
+                    if (direct != want || ObjectFile.Checksum(memory.Span[..want]) != checksums[chunk])
+                    {
+                        throw new CorruptObjectException($"chunk {chunk} does not match its checksum");
+                    }
+
+                    writer.Advance(want);
+                    position += want;
+                    var flushed = await writer.FlushAsync(cancellationToken);
+                    if (flushed.IsCompleted || flushed.IsCanceled)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
 
                 var read = RandomAccess.Read(handle, buffer.AsSpan(0, want), ObjectFile.HeaderSize + chunkStart);
                 if (read != want || ObjectFile.Checksum(buffer.AsSpan(0, want)) != checksums[chunk])
