@@ -34,6 +34,7 @@ internal sealed partial class EdgeRequestHandler
 
     private readonly DiskCache _cache;
     private readonly FillCoordinator _fills;
+    private static readonly string?[] AgeTexts = new string?[86_400];
     private readonly MemoryTier _memory;
     private readonly Doorkeeper _doorkeeper;
     private readonly OriginClient _origin;
@@ -75,18 +76,53 @@ internal sealed partial class EdgeRequestHandler
     /// <summary><c>Cache-Status</c> for responses that never touch the cache (health, metrics, bad requests).</summary>
     public StringValues BypassStatus => _statusBypass;
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
+        ValueTask<Outcome> handling;
+        try
+        {
+            handling = HandleAsync(context);
+        }
+        catch
+        {
+            _metrics.RecordRequest(context.Response.StatusCode, CacheResult.Bypass, 0, started);
+            throw;
+        }
+
+        // Most hits finish without waiting: no Task is allocated for them.
+        if (handling.IsCompletedSuccessfully)
+        {
+            var outcome = handling.Result;
+            _metrics.RecordRequest(context.Response.StatusCode, outcome.Result, outcome.Bytes, started);
+            return Task.CompletedTask;
+        }
+
+        return AwaitAsync(context, handling, started);
+    }
+
+    private async Task AwaitAsync(HttpContext context, ValueTask<Outcome> handling, long started)
+    {
         var outcome = new Outcome(CacheResult.Bypass, 0);
         try
         {
-            outcome = await HandleAsync(context);
+            outcome = await handling;
         }
         finally
         {
             _metrics.RecordRequest(context.Response.StatusCode, outcome.Result, outcome.Bytes, started);
         }
+    }
+
+    /// <summary>The <c>Age</c> value; ages under a day come from a cache, filled as they are first needed.</summary>
+    private static string AgeText(long seconds)
+    {
+        if (seconds >= AgeTexts.Length)
+        {
+            return seconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return AgeTexts[seconds] ??= seconds.ToString(CultureInfo.InvariantCulture);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -406,7 +442,7 @@ internal sealed partial class EdgeRequestHandler
         headers[CacheStatus.HeaderName] = cacheStatus;
         if (age is >= 1)
         {
-            headers.Age = ((long)age.Value).ToString(CultureInfo.InvariantCulture);
+            headers.Age = AgeText((long)age.Value);
         }
 
         headers.ETag = values.ETag;
