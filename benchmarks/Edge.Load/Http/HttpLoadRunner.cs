@@ -119,14 +119,7 @@ internal sealed class HttpLoadRunner(HttpLoadOptions options, TimeProvider time,
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
-            await using var body = await response.Content.ReadAsStreamAsync(linked.Token);
-            long bytes = 0;
-            int read;
-            while ((read = await body.ReadAsync(buffer, linked.Token)) > 0)
-            {
-                bytes += read;
-            }
-
+            var bytes = await ResponseBody.DrainAsync(response, buffer, linked.Token);
             Latency.Record(time.GetElapsedTime(due));
             Counters.Completed((int)response.StatusCode, bytes);
         }

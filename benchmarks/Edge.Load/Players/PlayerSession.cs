@@ -201,14 +201,7 @@ internal sealed class PlayerSession(int viewer, PlayerOptions options, HttpClien
         try
         {
             using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, linked.Token);
-            await using var body = await response.Content.ReadAsStreamAsync(linked.Token);
-            long bytes = 0;
-            int read;
-            while ((read = await body.ReadAsync(_buffer, linked.Token)) > 0)
-            {
-                bytes += read;
-            }
-
+            var bytes = await ResponseBody.DrainAsync(response, _buffer, linked.Token);
             counters.Completed((int)response.StatusCode, bytes);
             if (!response.IsSuccessStatusCode)
             {
