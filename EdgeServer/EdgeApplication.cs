@@ -1,11 +1,14 @@
+using Edge.EdgeServer.Configuration;
 using Edge.EdgeServer.Health;
 using Edge.EdgeServer.Metrics;
 using Edge.EdgeServer.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Prometheus;
 
 namespace Edge.EdgeServer;
@@ -20,8 +23,10 @@ public static class EdgeApplication
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.ConfigureEndpointDefaults(listen => listen.Use(connections.Wrap));
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connections.Wrap(
+                next, () => listen.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value.Limits.MaxConnectionsPerClient)));
         });
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<EdgeOptions>>((kestrel, edge) => ApplyLimits(kestrel.Limits, edge.Value.Limits));
         builder.Services.AddSingleton(connections);
 
         // Per-request hosting logs would make every request start an Activity; the node's own metrics count requests.
@@ -47,5 +52,18 @@ public static class EdgeApplication
         var handler = app.Services.GetRequiredService<EdgeRequestHandler>();
         app.Run(handler.InvokeAsync);
         return app;
+    }
+
+    private static void ApplyLimits(KestrelServerLimits kestrel, LimitsOptions limits)
+    {
+        kestrel.MaxConcurrentConnections = limits.MaxConnections;
+        kestrel.MaxConcurrentUpgradedConnections = limits.MaxConnections;
+        kestrel.MaxRequestLineSize = limits.MaxRequestLineBytes;
+        kestrel.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersBytes;
+        kestrel.MaxRequestHeaderCount = limits.MaxRequestHeaderCount;
+        kestrel.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+        kestrel.KeepAliveTimeout = limits.KeepAliveTimeout;
+        kestrel.MinResponseDataRate = limits.MinResponseBytesPerSecond > 0 ? new MinDataRate(limits.MinResponseBytesPerSecond, TimeSpan.FromSeconds(5)) : null;
+        kestrel.Http2.MaxStreamsPerConnection = limits.Http2MaxStreamsPerConnection;
     }
 }

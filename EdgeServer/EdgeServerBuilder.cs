@@ -57,7 +57,8 @@ public static class EdgeServerServiceCollectionExtensions
         builder.Services.TryAddSingleton(sp => new EdgeMetrics(
             sp.GetRequiredService<DiskCache>(),
             sp.GetRequiredService<IOptions<EdgeOptions>>().Value.NodeId,
-            sp.GetRequiredService<MemoryTier>()));
+            sp.GetRequiredService<MemoryTier>(),
+            sp.GetRequiredService<ConnectionCounter>()));
         return builder;
     }
 

@@ -65,6 +65,13 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to 8 MiB.</remarks>
     public long MemoryCacheMaxObjectBytes { get; set; } = 8L * 1024 * 1024;
 
+    /// <summary>Most fills this node runs against its origin at once; further misses wait for a slot.</summary>
+    /// <remarks>Defaults to 64. Protects the origin from a flood of distinct cold URLs.</remarks>
+    public int OriginMaxConcurrentFills { get; set; } = 64;
+
+    /// <summary>Connection and request limits (<c>Edge:Limits:*</c>).</summary>
+    public LimitsOptions Limits { get; } = new();
+
     /// <summary>Proactive fill.</summary>
     public FillOptions Fill { get; } = new();
 
@@ -97,4 +104,46 @@ public sealed class AdmissionOptions
     /// </summary>
     /// <remarks>Defaults to 1 hour.</remarks>
     public TimeSpan DoorkeeperWindow { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>
+/// Limits against abusive or broken clients (<c>Edge:Limits:*</c>), applied to Kestrel and to each client address.
+/// </summary>
+public sealed class LimitsOptions
+{
+    /// <summary>Open client connections the node accepts; more are refused.</summary>
+    /// <remarks>Defaults to 20,000.</remarks>
+    public long MaxConnections { get; set; } = 20_000;
+
+    /// <summary>Open connections one client address may hold; more from it are closed at once. 0 means no limit.</summary>
+    /// <remarks>Defaults to 1,024: a player uses a handful, a carrier NAT or a load generator many more.</remarks>
+    public int MaxConnectionsPerClient { get; set; } = 1024;
+
+    /// <summary>Longest request line (method, target, version) in bytes; longer gets 414.</summary>
+    /// <remarks>Defaults to 4 KiB. Must exceed <c>Edge:MaxPathLength</c>.</remarks>
+    public int MaxRequestLineBytes { get; set; } = 4096;
+
+    /// <summary>Total size of a request's headers in bytes; more gets 431.</summary>
+    /// <remarks>Defaults to 16 KiB.</remarks>
+    public int MaxRequestHeadersBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Headers one request may carry; more gets 431.</summary>
+    /// <remarks>Defaults to 64.</remarks>
+    public int MaxRequestHeaderCount { get; set; } = 64;
+
+    /// <summary>Time a client has to send a whole request's headers (slowloris).</summary>
+    /// <remarks>Defaults to 10 seconds.</remarks>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time an idle keep-alive connection is kept open.</summary>
+    /// <remarks>Defaults to 60 seconds.</remarks>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Slowest a client may read a response, in bytes per second after a 5 s grace; slower readers are cut. 0 turns it off.</summary>
+    /// <remarks>Defaults to 240, Kestrel's own: far below any video bitrate, so only stuck readers hit it.</remarks>
+    public double MinResponseBytesPerSecond { get; set; } = 240;
+
+    /// <summary>Concurrent HTTP/2 streams per connection.</summary>
+    /// <remarks>Defaults to 100.</remarks>
+    public int Http2MaxStreamsPerConnection { get; set; } = 100;
 }

@@ -72,6 +72,13 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             failures.Add($"{Prefix}{nameof(EdgeOptions.CorsAllowOrigin)} must not contain control characters");
         }
 
+        if (options.OriginMaxConcurrentFills is < 1 or > 10_000)
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.OriginMaxConcurrentFills)} must be between 1 and 10000 (got {options.OriginMaxConcurrentFills})");
+        }
+
+        ValidateLimits(options, failures);
+
         if (options.MemoryCacheMaxBytes < 0)
         {
             failures.Add($"{Prefix}{nameof(EdgeOptions.MemoryCacheMaxBytes)} must be 0 (off) or more (got {options.MemoryCacheMaxBytes})");
@@ -128,6 +135,56 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             return ex.Message;
+        }
+    }
+
+    private static void ValidateLimits(EdgeOptions options, List<string> failures)
+    {
+        const string limits = Prefix + "Limits:";
+        var value = options.Limits;
+        if (value.MaxConnections < 1)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.MaxConnections)} must be positive (got {value.MaxConnections})");
+        }
+
+        if (value.MaxConnectionsPerClient < 0)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.MaxConnectionsPerClient)} must be 0 (no limit) or more (got {value.MaxConnectionsPerClient})");
+        }
+
+        if (value.MaxRequestLineBytes <= options.MaxPathLength + 32)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.MaxRequestLineBytes)} ({value.MaxRequestLineBytes}) must exceed {Prefix}{nameof(EdgeOptions.MaxPathLength)} ({options.MaxPathLength}) by more than 32 bytes, room for the method and version");
+        }
+
+        if (value.MaxRequestHeadersBytes < 1024)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.MaxRequestHeadersBytes)} must be at least 1024 (got {value.MaxRequestHeadersBytes})");
+        }
+
+        if (value.MaxRequestHeaderCount < 8)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.MaxRequestHeaderCount)} must be at least 8 (got {value.MaxRequestHeaderCount})");
+        }
+
+        if (value.RequestHeadersTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.RequestHeadersTimeout)} must be positive (got {value.RequestHeadersTimeout})");
+        }
+
+        if (value.KeepAliveTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.KeepAliveTimeout)} must be positive (got {value.KeepAliveTimeout})");
+        }
+
+        if (value.MinResponseBytesPerSecond < 0)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.MinResponseBytesPerSecond)} must be 0 (off) or more (got {value.MinResponseBytesPerSecond})");
+        }
+
+        if (value.Http2MaxStreamsPerConnection < 1)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.Http2MaxStreamsPerConnection)} must be positive (got {value.Http2MaxStreamsPerConnection})");
         }
     }
 }

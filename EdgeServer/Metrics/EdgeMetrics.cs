@@ -43,7 +43,7 @@ internal sealed class EdgeMetrics
     private long _totalHits;
     private long _totalBytes;
 
-    public EdgeMetrics(DiskCache cache, string nodeId, MemoryTier? memory = null)
+    public EdgeMetrics(DiskCache cache, string nodeId, MemoryTier? memory = null, Health.ConnectionCounter? connections = null)
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
         IMetricFactory factory = Prometheus.Metrics.WithCustomRegistry(Registry);
@@ -70,6 +70,9 @@ internal sealed class EdgeMetrics
         FillJobs = factory.CreateCounter("edge_fill_jobs_total", "Proactive fill jobs finished, by state (done, failed).", ["state"]);
         IntegrityFailures = factory.CreateCounter("edge_integrity_failures_total", "Cached objects whose bytes did not match the checksums written at fill time; each was dropped and never sent.");
         cache.IntegrityFailures = () => IntegrityFailures.Inc();
+        OriginFillsActive = factory.CreateGauge("edge_origin_fills_active", "Fills running against the origin now (at most Edge:OriginMaxConcurrentFills).");
+        var refused = factory.CreateCounter("edge_connections_refused_total", "Client connections closed at once because their address held Edge:Limits:MaxConnectionsPerClient already.");
+        Registry.AddBeforeCollectCallback(() => refused.IncTo(connections?.Refused ?? 0));
         MemoryHits = factory.CreateCounter("edge_memory_hits_total", "Requests answered from the memory tier, without disk I/O.");
         AdmissionDeclined = factory.CreateCounter("edge_admission_declined_total", "Misses not stored because the doorkeeper had not seen the object before within its window.");
         var memoryBytes = factory.CreateGauge("edge_memory_bytes", "Bytes held by the memory tier.");
@@ -111,6 +114,8 @@ internal sealed class EdgeMetrics
     public Counter CollapsedRequests { get; }
 
     public Counter IntegrityFailures { get; }
+
+    public Gauge OriginFillsActive { get; }
 
     public Counter MemoryHits { get; }
 

@@ -33,6 +33,7 @@ internal sealed partial class FillCoordinator : IDisposable
     private readonly ILogger<FillCoordinator> _logger;
     private readonly EdgeOptions _options;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _originSlots;
 
     public FillCoordinator(
         DiskCache cache,
@@ -49,6 +50,7 @@ internal sealed partial class FillCoordinator : IDisposable
         _time = time;
         _options = options.Value;
         _logger = logger;
+        _originSlots = new SemaphoreSlim(_options.OriginMaxConcurrentFills, _options.OriginMaxConcurrentFills);
         lifetime.ApplicationStopped.Register(_stopping.Cancel);
     }
 
@@ -114,14 +116,47 @@ internal sealed partial class FillCoordinator : IDisposable
         _stopping.Cancel();
         _stopping.Dispose();
         _origin.Dispose();
+        _originSlots.Dispose();
+    }
+
+    /// <summary>Waits up to the origin response timeout for a free fill slot.</summary>
+    private async Task<bool> TakeOriginSlotAsync()
+    {
+        if (_originSlots.Wait(0))
+        {
+            return true;
+        }
+
+        using var timeout = new CancellationTokenSource(_options.OriginResponseTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
+        try
+        {
+            await _originSlots.WaitAsync(linked.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private async Task RunAsync(OriginFill fill, bool shared)
     {
         long reserved = 0;
+        var slot = false;
         try
         {
             await Task.Yield();
+
+            // A flood of distinct cold URLs queues here instead of opening a connection each to the origin.
+            slot = await TakeOriginSlotAsync().ConfigureAwait(false);
+            if (!slot)
+            {
+                reserved = Reject(fill, FillOutcome.OriginTimeout, "timeout", $"{_options.OriginMaxConcurrentFills} fills to the origin were already running for {_options.OriginResponseTimeout.TotalSeconds:0.###} s");
+                return;
+            }
+
+            _metrics.OriginFillsActive.Inc();
             reserved = await FetchAsync(fill, shared).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -133,6 +168,12 @@ internal sealed partial class FillCoordinator : IDisposable
         }
         finally
         {
+            if (slot)
+            {
+                _metrics.OriginFillsActive.Dec();
+                _originSlots.Release();
+            }
+
             if (reserved > 0)
             {
                 _cache.ReleaseReservation(reserved);

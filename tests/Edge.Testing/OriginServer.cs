@@ -61,6 +61,8 @@ public sealed class OriginServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, OriginObject> _objects = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
+    private int _inFlight;
+    private int _maxConcurrent;
 
     private OriginServer(WebApplication app) => _app = app;
 
@@ -130,6 +132,9 @@ public sealed class OriginServer : IAsyncDisposable
 
     public int TotalRequests => _requests.Values.Sum();
 
+    /// <summary>Most requests the origin was answering at the same time.</summary>
+    public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
+
     public async ValueTask DisposeAsync()
     {
         foreach (var value in _objects.Values)
@@ -142,6 +147,24 @@ public sealed class OriginServer : IAsyncDisposable
     }
 
     private async Task ServeAsync(HttpContext context)
+    {
+        var now = Interlocked.Increment(ref _inFlight);
+        for (var peak = _maxConcurrent; now > peak; peak = _maxConcurrent)
+        {
+            Interlocked.CompareExchange(ref _maxConcurrent, now, peak);
+        }
+
+        try
+        {
+            await ServeOneAsync(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task ServeOneAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "/";
         _requests.AddOrUpdate(path, 1, (_, n) => n + 1);
