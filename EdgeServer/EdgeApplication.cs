@@ -35,6 +35,7 @@ public static class EdgeApplication
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        Security.OperatorAuthentication.Use(app);
         HealthEndpoints.Map(app);
         Filling.AdminEndpoints.Map(app);
         var metrics = app.Services.GetRequiredService<EdgeMetrics>();

@@ -69,6 +69,12 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to 64. Protects the origin from a flood of distinct cold URLs.</remarks>
     public int OriginMaxConcurrentFills { get; set; } = 64;
 
+    /// <summary>
+    /// Bearer tokens accepted on the operator endpoints under <c>/admin</c>; list two while rotating.
+    /// </summary>
+    /// <remarks>Defaults to none: then only loopback clients may use <c>/admin</c>.</remarks>
+    public IList<string> AdminTokens { get; } = [];
+
     /// <summary>Connection and request limits (<c>Edge:Limits:*</c>).</summary>
     public LimitsOptions Limits { get; } = new();
 

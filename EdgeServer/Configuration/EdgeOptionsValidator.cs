@@ -79,6 +79,14 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
 
         ValidateLimits(options, failures);
 
+        for (var i = 0; i < options.AdminTokens.Count; i++)
+        {
+            if (options.AdminTokens[i].Length < 16 || options.AdminTokens[i].Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            {
+                failures.Add($"{Prefix}{nameof(EdgeOptions.AdminTokens)}:{i} must be at least 16 characters without spaces (e.g. openssl rand -hex 32)");
+            }
+        }
+
         if (options.MemoryCacheMaxBytes < 0)
         {
             failures.Add($"{Prefix}{nameof(EdgeOptions.MemoryCacheMaxBytes)} must be 0 (off) or more (got {options.MemoryCacheMaxBytes})");

@@ -24,6 +24,7 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:MemoryCacheMaxBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:MemoryCacheMaxBytes=-1")]
     [InlineData("Edge:Limits:MaxRequestLineBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Limits:MaxRequestLineBytes=1000")]
     [InlineData("Edge:OriginMaxConcurrentFills", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:OriginMaxConcurrentFills=0")]
+    [InlineData("Edge:AdminTokens:0", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:AdminTokens:0=short")]
     public async Task Start_BadConfiguration_FailsNamingTheKey(string key, params string[] args)
     {
         using var dir = new TempDirectory();

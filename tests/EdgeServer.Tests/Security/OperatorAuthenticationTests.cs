@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Edge.EdgeServer.Security;
+using Edge.Testing;
+using Microsoft.AspNetCore.Http;
+
+namespace Edge.EdgeServer.Tests.Security;
+
+/// <summary>The operator endpoints under /admin need a bearer token once tokens are set, and only them.</summary>
+public sealed class OperatorAuthenticationTests : IAsyncLifetime
+{
+    private const string Current = "0123456789abcdef0123456789abcdef";
+    private const string Next = "fedcba9876543210fedcba9876543210";
+    private readonly TempDirectory _cacheDir = new();
+    private OriginServer _origin = null!;
+    private EdgeHost _edge = null!;
+
+    public async Task InitializeAsync()
+    {
+        _origin = await OriginServer.StartAsync();
+        _origin.Add("/t/seg1.m4s", new byte[100], "video/iso.segment");
+        _edge = await EdgeHost.StartAsync(_origin.Url, _cacheDir.Path, null, "edge-s", $"--Edge:AdminTokens:0={Current}", $"--Edge:AdminTokens:1={Next}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _edge.DisposeAsync();
+        await _origin.DisposeAsync();
+        _cacheDir.Dispose();
+    }
+
+    [Theory]
+    [InlineData("GET", "/admin/pins")]
+    [InlineData("GET", "/admin/fills")]
+    [InlineData("PUT", "/admin/drain")]
+    [InlineData("DELETE", "/admin/cache?prefix=/t/")]
+    public async Task Admin_NoToken_401WithABearerChallengeAndNothingDone(string method, string path)
+    {
+        using var response = await _edge.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        using var ready = await _edge.Client.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    [Fact]
+    public async Task Admin_WrongToken_401InvalidToken()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/pins");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Current[..^1] + "0");
+
+        using var response = await _edge.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("invalid_token", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(Current)]
+    [InlineData(Next)]
+    public async Task Admin_EitherTokenWhileRotating_Served(string token)
+    {
+        (await _edge.Client.GetAsync("/t/seg1.m4s")).Dispose();
+        using var request = new HttpRequestMessage(HttpMethod.Delete, "/admin/cache?path=/t/seg1.m4s");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        using var response = await _edge.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/t/seg1.m4s")]
+    [InlineData("/healthz")]
+    [InlineData("/readyz")]
+    [InlineData("/metrics")]
+    [InlineData("/administrator.m3u8")]
+    public async Task PlayerAndProbePaths_NoToken_NotAskedForOne(string path)
+    {
+        _origin.Add("/administrator.m3u8", Encoding.UTF8.GetBytes("#EXTM3U\n"), "application/vnd.apple.mpegurl");
+
+        using var response = await _edge.Client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", null)]
+    [InlineData("::1", null)]
+    [InlineData("::ffff:127.0.0.1", null)]
+    [InlineData("10.1.2.3", 403)]
+    [InlineData("2001:db8::1", 403)]
+    public void Check_NoTokensConfigured_OnlyLoopbackClients(string address, int? refused)
+    {
+        var context = new DefaultHttpContext();
+        context.Connection.RemoteIpAddress = IPAddress.Parse(address);
+
+        Assert.Equal(refused, OperatorAuthentication.Check(context, [])?.Status);
+    }
+}
