@@ -81,7 +81,7 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
 
         for (var i = 0; i < options.AdminTokens.Count; i++)
         {
-            if (options.AdminTokens[i].Length < 16 || options.AdminTokens[i].Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            if (!Edge.Contracts.OperatorTokens.IsAcceptable(options.AdminTokens[i]))
             {
                 failures.Add($"{Prefix}{nameof(EdgeOptions.AdminTokens)}:{i} must be at least 16 characters without spaces (e.g. openssl rand -hex 32)");
             }

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Edge.EdgeServer.Security;
+using Edge.Contracts;
 using Edge.Testing;
-using Microsoft.AspNetCore.Http;
 
 namespace Edge.EdgeServer.Tests.Security;
 
@@ -87,16 +86,25 @@ public sealed class OperatorAuthenticationTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("127.0.0.1", null)]
-    [InlineData("::1", null)]
-    [InlineData("::ffff:127.0.0.1", null)]
-    [InlineData("10.1.2.3", 403)]
-    [InlineData("2001:db8::1", 403)]
-    public void Check_NoTokensConfigured_OnlyLoopbackClients(string address, int? refused)
+    [InlineData("127.0.0.1", OperatorAccess.Allowed)]
+    [InlineData("::1", OperatorAccess.Allowed)]
+    [InlineData("::ffff:127.0.0.1", OperatorAccess.Allowed)]
+    [InlineData("10.1.2.3", OperatorAccess.NotLoopback)]
+    [InlineData("2001:db8::1", OperatorAccess.NotLoopback)]
+    public void Check_NoTokensConfigured_OnlyLoopbackClients(string address, OperatorAccess expected)
     {
-        var context = new DefaultHttpContext();
-        context.Connection.RemoteIpAddress = IPAddress.Parse(address);
+        Assert.Equal(expected, new OperatorTokens([]).Check("Bearer anything-at-all-here", IPAddress.Parse(address)));
+    }
 
-        Assert.Equal(refused, OperatorAuthentication.Check(context, [])?.Status);
+    [Theory]
+    [InlineData(null, OperatorAccess.Missing)]
+    [InlineData("Basic dXNlcjpwYXNz", OperatorAccess.Missing)]
+    [InlineData("Bearer " + Current, OperatorAccess.Allowed)]
+    [InlineData("bearer  " + Next + " ", OperatorAccess.Allowed)]
+    [InlineData("Bearer " + Current + "x", OperatorAccess.Invalid)]
+    [InlineData("Bearer ", OperatorAccess.Invalid)]
+    public void Check_TokensConfigured_BearerHeaderDecides(string? authorization, OperatorAccess expected)
+    {
+        Assert.Equal(expected, new OperatorTokens([Current, Next]).Check(authorization, IPAddress.Loopback));
     }
 }
