@@ -38,6 +38,7 @@ public static class ControlPlaneApplication
             app.UseForwardedHeaders(ForwardedHeaders(options));
         }
 
+        Security.OperatorAuthentication.Use(app, options.AdminTokens);
         app.UseRouting();
 
         app.MapGet("/healthz", () => "ok\n");

@@ -25,6 +25,10 @@ public sealed class ControlPlaneOptions
     /// <remarks>Defaults to 1 second.</remarks>
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Bearer tokens accepted on the operator APIs (nodes, topology, explain); list two while rotating.</summary>
+    /// <remarks>Defaults to none: then only loopback clients may use them.</remarks>
+    public IList<string> AdminTokens { get; } = [];
+
     /// <summary>Time allowed for one probe.</summary>
     /// <remarks>Defaults to 800 milliseconds.</remarks>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromMilliseconds(800);

@@ -11,6 +11,14 @@ internal sealed class ControlPlaneOptionsValidator : IValidateOptions<ControlPla
     public ValidateOptionsResult Validate(string? name, ControlPlaneOptions options)
     {
         var failures = new List<string>();
+        for (var i = 0; i < options.AdminTokens.Count; i++)
+        {
+            if (!Edge.Contracts.OperatorTokens.IsAcceptable(options.AdminTokens[i]))
+            {
+                failures.Add($"{Prefix}{nameof(ControlPlaneOptions.AdminTokens)}:{i} must be at least {Edge.Contracts.OperatorTokens.MinimumLength} characters without spaces (e.g. openssl rand -hex 32)");
+            }
+        }
+
         if (string.IsNullOrWhiteSpace(options.TopologyFile))
         {
             failures.Add($"{Prefix}{nameof(ControlPlaneOptions.TopologyFile)} is required: the JSON file that lists sites and nodes, e.g. --{Prefix}{nameof(ControlPlaneOptions.TopologyFile)}=/etc/edge/topology.json");

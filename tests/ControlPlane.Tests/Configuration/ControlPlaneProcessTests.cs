@@ -12,6 +12,7 @@ public sealed class ControlPlaneProcessTests
     [InlineData("ControlPlane:LoadBoundFactor", "--ControlPlane:TopologyFile={good}", "--ControlPlane:LoadBoundFactor=0.5")]
     [InlineData("ControlPlane:TrustedProxies:0", "--ControlPlane:TopologyFile={good}", "--ControlPlane:TrustedProxies:0=somewhere")]
     [InlineData("ControlPlane:ProbeInterval", "--ControlPlane:TopologyFile={good}", "--ControlPlane:ProbeInterval=soon")]
+    [InlineData("ControlPlane:AdminTokens:0", "--ControlPlane:TopologyFile={good}", "--ControlPlane:AdminTokens:0=short")]
     public async Task Start_BadConfiguration_FailsNamingTheProblem(string expected, params string[] args)
     {
         using var dir = new TempDirectory();
