@@ -19,10 +19,19 @@ public static class EdgeApplication
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        builder.WebHost.UseKestrelHttpsConfiguration();
         var connections = new ConnectionCounter();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            kestrel.ConfigureHttpsDefaults(https =>
+            {
+                var reloader = kestrel.ApplicationServices.GetRequiredService<Security.CertificateReloader>();
+                if (reloader.Enabled)
+                {
+                    https.ServerCertificateSelector = (_, _) => reloader.Current();
+                }
+            });
             kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connections.Wrap(
                 next, () => listen.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value.Limits.MaxConnectionsPerClient)));
         });

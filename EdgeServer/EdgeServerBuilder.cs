@@ -32,6 +32,7 @@ public static class EdgeServerServiceCollectionExtensions
         services.TryAddSingleton<EdgeRequestHandler>();
         services.TryAddSingleton<NodeState>();
         services.TryAddSingleton<ConnectionCounter>();
+        services.TryAddSingleton<Security.CertificateReloader>();
         return new Builder(services);
     }
 

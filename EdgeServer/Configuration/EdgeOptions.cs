@@ -75,6 +75,9 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to none: then only loopback clients may use <c>/admin</c>.</remarks>
     public IList<string> AdminTokens { get; } = [];
 
+    /// <summary>TLS for <c>https://</c> endpoints (<c>Edge:Tls:*</c>).</summary>
+    public TlsOptions Tls { get; } = new();
+
     /// <summary>Connection and request limits (<c>Edge:Limits:*</c>).</summary>
     public LimitsOptions Limits { get; } = new();
 
@@ -152,4 +155,16 @@ public sealed class LimitsOptions
     /// <summary>Concurrent HTTP/2 streams per connection.</summary>
     /// <remarks>Defaults to 100.</remarks>
     public int Http2MaxStreamsPerConnection { get; set; } = 100;
+}
+
+/// <summary>The certificate for <c>https://</c> endpoints (<c>Edge:Tls:*</c>), reloaded when its files change.</summary>
+public sealed class TlsOptions
+{
+    /// <summary>PEM file of the certificate (with its chain).</summary>
+    /// <remarks>Defaults to none: https endpoints then need Kestrel's own certificate configuration.</remarks>
+    public string CertificatePath { get; set; } = "";
+
+    /// <summary>PEM file of the private key.</summary>
+    /// <remarks>Defaults to the certificate file, for a combined PEM.</remarks>
+    public string KeyPath { get; set; } = "";
 }

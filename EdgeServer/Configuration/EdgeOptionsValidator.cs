@@ -78,6 +78,7 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         }
 
         ValidateLimits(options, failures);
+        ValidateTls(options.Tls, failures);
 
         for (var i = 0; i < options.AdminTokens.Count; i++)
         {
@@ -193,6 +194,29 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         if (value.Http2MaxStreamsPerConnection < 1)
         {
             failures.Add($"{limits}{nameof(LimitsOptions.Http2MaxStreamsPerConnection)} must be positive (got {value.Http2MaxStreamsPerConnection})");
+        }
+    }
+
+    private static void ValidateTls(TlsOptions tls, List<string> failures)
+    {
+        const string key = Prefix + "Tls:";
+        if (tls.CertificatePath.Length == 0)
+        {
+            if (tls.KeyPath.Length > 0)
+            {
+                failures.Add($"{key}{nameof(TlsOptions.KeyPath)} is set without {key}{nameof(TlsOptions.CertificatePath)}");
+            }
+
+            return;
+        }
+
+        try
+        {
+            using var certificate = Security.CertificateReloader.Load(tls.CertificatePath, tls.KeyPath.Length > 0 ? tls.KeyPath : tls.CertificatePath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            failures.Add($"{key}{nameof(TlsOptions.CertificatePath)} '{tls.CertificatePath}' (key '{(tls.KeyPath.Length > 0 ? tls.KeyPath : tls.CertificatePath)}') does not load as a PEM certificate with its private key: {ex.Message}");
         }
     }
 }

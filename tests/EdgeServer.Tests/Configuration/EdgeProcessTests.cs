@@ -25,6 +25,7 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:Limits:MaxRequestLineBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Limits:MaxRequestLineBytes=1000")]
     [InlineData("Edge:OriginMaxConcurrentFills", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:OriginMaxConcurrentFills=0")]
     [InlineData("Edge:AdminTokens:0", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:AdminTokens:0=short")]
+    [InlineData("Edge:Tls:CertificatePath", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Tls:CertificatePath=/nonexistent/tls.crt")]
     public async Task Start_BadConfiguration_FailsNamingTheKey(string key, params string[] args)
     {
         using var dir = new TempDirectory();

@@ -1,0 +1,112 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Edge.Testing;
+
+namespace Edge.EdgeServer.Tests.Security;
+
+/// <summary>HTTPS from PEM files, HTTP/2 over TLS, and a renewed certificate taken up without a restart.</summary>
+public sealed class TlsTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new();
+
+    // Only certificates this test made are trusted.
+    private readonly HashSet<string> _written = [];
+    private OriginServer _origin = null!;
+
+    private string CertificatePath => Path.Combine(_dir.Path, "tls.crt");
+
+    private string KeyPath => Path.Combine(_dir.Path, "tls.key");
+
+    public async Task InitializeAsync()
+    {
+        _origin = await OriginServer.StartAsync();
+        _origin.Add("/t/seg1.m4s", new byte[5000], "video/iso.segment");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _origin.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Get_OverTls_Http2WithTheConfiguredCertificate()
+    {
+        var thumbprint = WriteCertificate("edge-one", DateTime.UtcNow.AddMinutes(-1));
+        await using var edge = await StartAsync();
+
+        var (response, seen) = await GetAsync(edge.Url);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal(thumbprint, seen);
+        Assert.StartsWith("edge-t;", string.Join(", ", response.Headers.GetValues("Cache-Status")), StringComparison.Ordinal);
+        response.Dispose();
+    }
+
+    [Fact]
+    public async Task Get_CertificateFilesReplaced_NextConnectionGetsTheNewOneWithoutARestart()
+    {
+        var first = WriteCertificate("edge-one", DateTime.UtcNow.AddMinutes(-10));
+        await using var edge = await StartAsync();
+        var (before, seenBefore) = await GetAsync(edge.Url);
+        before.Dispose();
+
+        var second = WriteCertificate("edge-two", DateTime.UtcNow);
+        var (after, seenAfter) = await GetAsync(edge.Url);
+        after.Dispose();
+
+        Assert.Equal(first, seenBefore);
+        Assert.Equal(second, seenAfter);
+        Assert.NotEqual(first, second);
+    }
+
+    private Task<EdgeHost> StartAsync() => EdgeHost.StartAsync(_origin.Url, Path.Combine(_dir.Path, "cache"), null, "edge-t",
+        "--urls=https://127.0.0.1:0", $"--Edge:Tls:CertificatePath={CertificatePath}", $"--Edge:Tls:KeyPath={KeyPath}");
+
+    /// <summary>One request on a new connection; returns the response and the thumbprint the server presented.</summary>
+    private async Task<(HttpResponseMessage Response, string? Thumbprint)> GetAsync(string url)
+    {
+        string? thumbprint = null;
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            thumbprint = certificate is null ? null : new X509Certificate2(certificate).Thumbprint;
+            return thumbprint is not null && _written.Contains(thumbprint);
+        };
+        using var client = new HttpClient(handler);
+        using var request = new HttpRequestMessage(HttpMethod.Get, url.TrimEnd('/') + "/t/seg1.m4s")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        var response = await client.SendAsync(request);
+        await response.Content.LoadIntoBufferAsync();
+        return (response, thumbprint);
+    }
+
+    /// <summary>Writes a new self-signed certificate and key as PEM, each file replaced in one rename; returns its thumbprint.</summary>
+    private string WriteCertificate(string name, DateTime stamp)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        san.AddDnsName("localhost");
+        request.CertificateExtensions.Add(san.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        Replace(CertificatePath, certificate.ExportCertificatePem(), stamp);
+        Replace(KeyPath, key.ExportPkcs8PrivateKeyPem(), stamp);
+        _written.Add(certificate.Thumbprint);
+        return certificate.Thumbprint;
+    }
+
+    private static void Replace(string path, string text, DateTime stamp)
+    {
+        var temporary = path + ".new";
+        File.WriteAllText(temporary, text);
+        File.SetLastWriteTimeUtc(temporary, stamp);
+        File.Move(temporary, path, overwrite: true);
+    }
+}
