@@ -75,6 +75,9 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to none: then only loopback clients may use <c>/admin</c>.</remarks>
     public IList<string> AdminTokens { get; } = [];
 
+    /// <summary>Signed URLs (<c>Edge:UrlSigning:*</c>).</summary>
+    public UrlSigningOptions UrlSigning { get; } = new();
+
     /// <summary>TLS for <c>https://</c> endpoints (<c>Edge:Tls:*</c>).</summary>
     public TlsOptions Tls { get; } = new();
 
@@ -167,4 +170,32 @@ public sealed class TlsOptions
     /// <summary>PEM file of the private key.</summary>
     /// <remarks>Defaults to the certificate file, for a combined PEM.</remarks>
     public string KeyPath { get; set; } = "";
+}
+
+/// <summary>
+/// Signed URLs (<c>Edge:UrlSigning:*</c>): <c>/_t/{token}/title/...</c> tokens made by the control plane with the same keys.
+/// </summary>
+public sealed class UrlSigningOptions
+{
+    /// <summary>Verification keys by id, each base64 of at least 32 bytes (<c>Edge:UrlSigning:Keys:k2026a=...</c>); several while rotating.</summary>
+    /// <remarks>Defaults to none: tokens are neither needed nor checked.</remarks>
+    public IDictionary<string, string> Keys { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Whether every object request needs a valid token; without one it gets 403 <c>missing-token</c>.</summary>
+    /// <remarks>Defaults to false: a token, when present, is still checked.</remarks>
+    public bool Required { get; set; }
+
+    internal Dictionary<string, byte[]> ParsedKeys()
+    {
+        var parsed = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var (id, secret) in Keys)
+        {
+            if (Edge.Contracts.UrlSignature.TryParseKey(secret, out var key))
+            {
+                parsed[id] = key;
+            }
+        }
+
+        return parsed;
+    }
 }

@@ -79,6 +79,18 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
 
         ValidateLimits(options, failures);
         ValidateTls(options.Tls, failures);
+        foreach (var (id, secret) in options.UrlSigning.Keys)
+        {
+            if (!Edge.Contracts.UrlSignature.TryParseKey(secret, out _) || id.Length == 0 || id.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_'))
+            {
+                failures.Add($"{Prefix}UrlSigning:Keys:{id} must be base64 of at least 32 bytes (openssl rand -base64 32), under an id of letters, digits, '-' and '_'");
+            }
+        }
+
+        if (options.UrlSigning.Required && options.UrlSigning.Keys.Count == 0)
+        {
+            failures.Add($"{Prefix}UrlSigning:Required needs at least one key in {Prefix}UrlSigning:Keys");
+        }
 
         for (var i = 0; i < options.AdminTokens.Count; i++)
         {

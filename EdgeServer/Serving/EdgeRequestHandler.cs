@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Edge.Contracts;
 using Edge.EdgeServer.Caching;
 using Edge.EdgeServer.Configuration;
 using Edge.EdgeServer.Metrics;
@@ -42,6 +43,8 @@ internal sealed partial class EdgeRequestHandler
     private readonly EdgeMetrics _metrics;
     private readonly ILogger<EdgeRequestHandler> _logger;
     private readonly int _maxPathLength;
+    private readonly UrlSignature _signature;
+    private readonly bool _signingRequired;
     private readonly StringValues _corsOrigin;
     private readonly string _nodeToken;
     private readonly StringValues _statusHit;
@@ -63,6 +66,8 @@ internal sealed partial class EdgeRequestHandler
         _logger = logger;
         var value = options.Value;
         _maxPathLength = value.MaxPathLength;
+        _signature = new UrlSignature(value.UrlSigning.ParsedKeys());
+        _signingRequired = value.UrlSigning.Required;
         _corsOrigin = value.CorsAllowOrigin;
         _nodeToken = CacheStatus.Identifier(value.NodeId);
         _statusHit = _nodeToken + "; hit";
@@ -150,6 +155,29 @@ internal sealed partial class EdgeRequestHandler
 
         var key = request.Path.Value;
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? key;
+        if (_signature.Enabled && key is not null)
+        {
+            // Checked before any disk or origin work; the token never becomes part of the cache key.
+            var failure = SignatureFailure.Missing;
+            if (UrlSignature.TrySplit(key, out var token, out var rest))
+            {
+                failure = _signature.Verify(token, rest, context.Connection.RemoteIpAddress, _time.GetUtcNow());
+                if (failure == SignatureFailure.None)
+                {
+                    key = rest;
+                    rawTarget = rawTarget is not null && rawTarget.StartsWith(UrlSignature.Marker + token, StringComparison.Ordinal) ? rawTarget[(UrlSignature.Marker.Length + token.Length)..] : rest;
+                }
+            }
+
+            if (failure != SignatureFailure.None && (_signingRequired || failure != SignatureFailure.Missing))
+            {
+                var reason = UrlSignature.ReasonCode(failure);
+                headers[CacheStatus.HeaderName] = _nodeToken + "; fwd=bypass; detail=" + reason;
+                await WriteTextAsync(context, StatusCodes.Status403Forbidden, $"forbidden: {reason}\n");
+                return default;
+            }
+        }
+
         switch (RequestPath.Check(key, rawTarget, _maxPathLength))
         {
             case PathCheck.BadRequest:

@@ -26,6 +26,8 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:OriginMaxConcurrentFills", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:OriginMaxConcurrentFills=0")]
     [InlineData("Edge:AdminTokens:0", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:AdminTokens:0=short")]
     [InlineData("Edge:Tls:CertificatePath", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Tls:CertificatePath=/nonexistent/tls.crt")]
+    [InlineData("Edge:UrlSigning:Keys:k1", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:UrlSigning:Keys:k1=c2hvcnQ=")]
+    [InlineData("Edge:UrlSigning:Required", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:UrlSigning:Required=true")]
     public async Task Start_BadConfiguration_FailsNamingTheKey(string key, params string[] args)
     {
         using var dir = new TempDirectory();
