@@ -66,6 +66,24 @@ public sealed class UrlSignature(IReadOnlyDictionary<string, byte[]> keys)
         }
     }
 
+    /// <summary>The keys of a configuration section (id to base64 secret) that parse; the validators report the rest.</summary>
+    public static Dictionary<string, byte[]> ParseKeys(IEnumerable<KeyValuePair<string, string>> configured)
+    {
+        var parsed = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var (id, secret) in configured)
+        {
+            if (TryParseKey(secret, out var key) && IsKeyId(id))
+            {
+                parsed[id] = key;
+            }
+        }
+
+        return parsed;
+    }
+
+    /// <summary>Key ids are letters, digits, '-' and '_' (they travel inside the token).</summary>
+    public static bool IsKeyId(string id) => id.Length > 0 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
     /// <summary>The token for <paramref name="prefix"/>, valid until <paramref name="expires"/>, optionally only for <paramref name="client"/>.</summary>
     public string Sign(string keyId, string prefix, DateTimeOffset expires, IPAddress? client = null)
     {

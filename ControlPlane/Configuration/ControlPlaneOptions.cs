@@ -25,6 +25,9 @@ public sealed class ControlPlaneOptions
     /// <remarks>Defaults to 1 second.</remarks>
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Signing of the edge URLs handed to players (<c>ControlPlane:UrlSigning:*</c>).</summary>
+    public UrlSigningOptions UrlSigning { get; } = new();
+
     /// <summary>Bearer tokens accepted on the operator APIs (nodes, topology, explain); list two while rotating.</summary>
     /// <remarks>Defaults to none: then only loopback clients may use them.</remarks>
     public IList<string> AdminTokens { get; } = [];
@@ -89,4 +92,28 @@ public sealed class ControlPlaneOptions
     /// <summary>Value of <c>Access-Control-Allow-Origin</c> on player-facing answers; empty turns CORS off.</summary>
     /// <remarks>Defaults to <c>*</c>: web players run on other origins.</remarks>
     public string CorsAllowOrigin { get; set; } = "*";
+}
+
+/// <summary>
+/// Signing of the edge URLs the control plane hands out (<c>ControlPlane:UrlSigning:*</c>), with the keys the edges verify with.
+/// </summary>
+public sealed class UrlSigningOptions
+{
+    /// <summary>Signing keys by id, each base64 of at least 32 bytes; the edges need the same ones.</summary>
+    /// <remarks>Defaults to none: URLs are not signed.</remarks>
+    public IDictionary<string, string> Keys { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The key new tokens are signed with; the others stay valid at the edges until removed there.</summary>
+    /// <remarks>Required when keys are set.</remarks>
+    public string KeyId { get; set; } = "";
+
+    /// <summary>How long a token stays valid: longer than a viewing session.</summary>
+    /// <remarks>Defaults to 6 hours.</remarks>
+    public TimeSpan Lifetime { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>Whether a token is bound to the address of the player it was given to.</summary>
+    /// <remarks>Defaults to false: players behind changing NATs or on mobile networks would lose their streams.</remarks>
+    public bool BindClientAddress { get; set; }
+
+    internal Dictionary<string, byte[]> ParsedKeys() => Edge.Contracts.UrlSignature.ParseKeys(Keys);
 }

@@ -19,6 +19,24 @@ internal sealed class ControlPlaneOptionsValidator : IValidateOptions<ControlPla
             }
         }
 
+        foreach (var (id, secret) in options.UrlSigning.Keys)
+        {
+            if (!Edge.Contracts.UrlSignature.TryParseKey(secret, out _) || !Edge.Contracts.UrlSignature.IsKeyId(id))
+            {
+                failures.Add($"{Prefix}UrlSigning:Keys:{id} must be base64 of at least 32 bytes (openssl rand -base64 32), under an id of letters, digits, '-' and '_'");
+            }
+        }
+
+        if (options.UrlSigning.Keys.Count > 0 && !options.UrlSigning.Keys.ContainsKey(options.UrlSigning.KeyId))
+        {
+            failures.Add($"{Prefix}UrlSigning:KeyId '{options.UrlSigning.KeyId}' must name one of {Prefix}UrlSigning:Keys");
+        }
+
+        if (options.UrlSigning.Lifetime <= TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}UrlSigning:Lifetime must be positive (got {options.UrlSigning.Lifetime})");
+        }
+
         if (string.IsNullOrWhiteSpace(options.TopologyFile))
         {
             failures.Add($"{Prefix}{nameof(ControlPlaneOptions.TopologyFile)} is required: the JSON file that lists sites and nodes, e.g. --{Prefix}{nameof(ControlPlaneOptions.TopologyFile)}=/etc/edge/topology.json");

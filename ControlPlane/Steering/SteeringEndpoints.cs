@@ -38,13 +38,18 @@ internal sealed partial class SteeringEndpoints
     private readonly ControlPlaneOptions _options;
     private readonly ILogger<SteeringEndpoints> _logger;
 
-    public SteeringEndpoints(Steerer steerer, ControlPlaneMetrics metrics, NodeHttpClient http, IOptions<ControlPlaneOptions> options, ILogger<SteeringEndpoints> logger)
+    private readonly UrlSignature _signer;
+    private readonly TimeProvider _time;
+
+    public SteeringEndpoints(Steerer steerer, ControlPlaneMetrics metrics, NodeHttpClient http, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<SteeringEndpoints> logger)
     {
         _steerer = steerer;
         _metrics = metrics;
         _http = http;
         _options = options.Value;
+        _time = time;
         _logger = logger;
+        _signer = new UrlSignature(_options.UrlSigning.ParsedKeys());
     }
 
     public static void Map(WebApplication app)
@@ -89,14 +94,14 @@ internal sealed partial class SteeringEndpoints
                 Title = decision.Title,
                 Site = decision.Match.Site.Id,
                 Match = MatchName(decision.Match.Kind),
-                Candidates = [.. decision.Candidates.Select(n => new SteeringCandidate(n.Id, n.Site.Id, NodeUrl(n, path, query)))],
+                Candidates = [.. decision.Candidates.Select(n => new SteeringCandidate(n.Id, n.Site.Id, NodeUrl(n, path, query, context)))],
             };
             await context.Response.WriteAsJsonAsync(answer, ContractsJsonContext.Default.SteeringAnswer, "application/json", context.RequestAborted);
             return;
         }
 
         context.Response.StatusCode = StatusCodes.Status302Found;
-        context.Response.Headers.Location = NodeUrl(decision.Best, path, query);
+        context.Response.Headers.Location = NodeUrl(decision.Best, path, query, context);
     }
 
     private async Task PlayAsync(HttpContext context)
@@ -137,7 +142,7 @@ internal sealed partial class SteeringEndpoints
         }
 
         context.Response.Headers.CacheControl = "no-store";
-        var pathways = decision.Candidates.Select(n => new Pathway(n.Id, n.BaseUrl)).ToList();
+        var pathways = decision.Candidates.Select(n => new Pathway(n.Id, NodeBase(n, path, context))).ToList();
         var steeringQuery = "?path=" + Uri.EscapeDataString(path) + "&pathways=" + Uri.EscapeDataString(string.Join(',', pathways.Select(p => p.Id)));
         string body;
         if (isHls)
@@ -146,7 +151,7 @@ internal sealed partial class SteeringEndpoints
             {
                 // A media playlist has nothing to steer between; send the player to the best node.
                 context.Response.StatusCode = StatusCodes.Status302Found;
-                context.Response.Headers.Location = NodeUrl(decision.Best, path, "");
+                context.Response.Headers.Location = NodeUrl(decision.Best, path, "", context);
                 return;
             }
 
@@ -264,7 +269,7 @@ internal sealed partial class SteeringEndpoints
             Site = decision.Match.Site.Id,
             Match = MatchName(decision.Match.Kind),
             Prefix = decision.Match.Prefix,
-            Candidates = [.. decision.Candidates.Select(n => new SteeringCandidate(n.Id, n.Site.Id, NodeUrl(n, path, "")))],
+            Candidates = [.. decision.Candidates.Select(n => new SteeringCandidate(n.Id, n.Site.Id, NodeUrl(n, path, "", context)))],
             Sites = explanation.Sites,
         };
         context.Response.Headers.CacheControl = "no-store";
@@ -290,7 +295,7 @@ internal sealed partial class SteeringEndpoints
             timeout.CancelAfter(_options.ProbeTimeout * 4);
             try
             {
-                using var response = await _http.Client.GetAsync(node.BaseUrl + new PathString(path).ToUriComponent(), timeout.Token);
+                using var response = await _http.Client.GetAsync(NodeUrl(node, path, "", null), timeout.Token);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     _metrics.ManifestFetches.WithLabels("ok").Inc();
@@ -384,7 +389,25 @@ internal sealed partial class SteeringEndpoints
         return builder.ToString();
     }
 
-    private static string NodeUrl(EdgeNode node, string path, string query) => node.BaseUrl + new PathString(path).ToUriComponent() + query;
+    private string NodeUrl(EdgeNode node, string path, string query, HttpContext? context) => NodeBase(node, path, context) + new PathString(path).ToUriComponent() + query;
+
+    /// <summary>
+    /// The node's base URL for a title, carrying a signed token for the title's folder when URL signing is on, so every
+    /// relative URI below it is covered. Bound to the player's address when configured; the control plane's own
+    /// fetches (<paramref name="context"/> null) are not bound.
+    /// </summary>
+    private string NodeBase(EdgeNode node, string path, HttpContext? context)
+    {
+        if (!_signer.Enabled)
+        {
+            return node.BaseUrl;
+        }
+
+        var signing = _options.UrlSigning;
+        var prefix = path[..(path.LastIndexOf('/') + 1)];
+        var client = signing.BindClientAddress ? context?.Connection.RemoteIpAddress : null;
+        return node.BaseUrl + _signer.SignPath(signing.KeyId, prefix, "", _time.GetUtcNow() + signing.Lifetime, client);
+    }
 
     private static string PublicBase(HttpRequest request) => request.Scheme + "://" + request.Host.ToUriComponent();
 

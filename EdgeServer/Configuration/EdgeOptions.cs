@@ -185,17 +185,5 @@ public sealed class UrlSigningOptions
     /// <remarks>Defaults to false: a token, when present, is still checked.</remarks>
     public bool Required { get; set; }
 
-    internal Dictionary<string, byte[]> ParsedKeys()
-    {
-        var parsed = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var (id, secret) in Keys)
-        {
-            if (Edge.Contracts.UrlSignature.TryParseKey(secret, out var key))
-            {
-                parsed[id] = key;
-            }
-        }
-
-        return parsed;
-    }
+    internal Dictionary<string, byte[]> ParsedKeys() => Edge.Contracts.UrlSignature.ParseKeys(Keys);
 }

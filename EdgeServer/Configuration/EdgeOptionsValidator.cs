@@ -81,7 +81,7 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         ValidateTls(options.Tls, failures);
         foreach (var (id, secret) in options.UrlSigning.Keys)
         {
-            if (!Edge.Contracts.UrlSignature.TryParseKey(secret, out _) || id.Length == 0 || id.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_'))
+            if (!Edge.Contracts.UrlSignature.TryParseKey(secret, out _) || !Edge.Contracts.UrlSignature.IsKeyId(id))
             {
                 failures.Add($"{Prefix}UrlSigning:Keys:{id} must be base64 of at least 32 bytes (openssl rand -base64 32), under an id of letters, digits, '-' and '_'");
             }

@@ -13,6 +13,7 @@ public sealed class ControlPlaneProcessTests
     [InlineData("ControlPlane:TrustedProxies:0", "--ControlPlane:TopologyFile={good}", "--ControlPlane:TrustedProxies:0=somewhere")]
     [InlineData("ControlPlane:ProbeInterval", "--ControlPlane:TopologyFile={good}", "--ControlPlane:ProbeInterval=soon")]
     [InlineData("ControlPlane:AdminTokens:0", "--ControlPlane:TopologyFile={good}", "--ControlPlane:AdminTokens:0=short")]
+    [InlineData("ControlPlane:UrlSigning:KeyId", "--ControlPlane:TopologyFile={good}", "--ControlPlane:UrlSigning:Keys:k1=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")]
     public async Task Start_BadConfiguration_FailsNamingTheProblem(string expected, params string[] args)
     {
         using var dir = new TempDirectory();
