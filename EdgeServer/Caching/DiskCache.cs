@@ -33,6 +33,8 @@ internal sealed partial class DiskCache : IDisposable
     private long _evictions;
     private long _evictedBytes;
 
+    private string? _diskFull;
+
     public DiskCache(IOptions<EdgeOptions> options, IEvictionPolicy policy, ILogger<DiskCache> logger)
     {
         var root = Path.GetFullPath(options.Value.CacheDirectory);
@@ -247,6 +249,7 @@ internal sealed partial class DiskCache : IDisposable
     /// </summary>
     public CacheEntry? Publish(TempObject temp, ObjectMetadata metadata, long reservedBytes, ulong[]? checksums = null)
     {
+        Volatile.Write(ref _diskFull, null);
         var size = ObjectFile.SizeOnDisk(metadata.ContentLength);
         var hash = CacheKey.Hash(metadata.Key);
         var target = ObjectPath(hash);
@@ -375,6 +378,14 @@ internal sealed partial class DiskCache : IDisposable
 
     /// <summary>Removes an object (purge, corruption); readers holding a lease finish their response.</summary>
     public bool Remove(UInt128 hash) => _entries.TryGetValue(hash, out var entry) && Remove(entry);
+
+    /// <summary>Set when a write found the disk full; cleared by the next object that is published.</summary>
+    public string? DiskFull => Volatile.Read(ref _diskFull);
+
+    /// <summary>ENOSPC on Linux, ERROR_DISK_FULL or ERROR_HANDLE_DISK_FULL on Windows.</summary>
+    public static bool IsDiskFull(IOException exception) => exception.HResult is 28 or 112 or 39 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
+
+    public void ReportDiskFull(string detail) => Volatile.Write(ref _diskFull, detail);
 
     public bool IsUsable(out string? problem)
     {

@@ -23,12 +23,18 @@ internal sealed class NodeState
         set => Volatile.Write(ref _draining, value ? 1 : 0);
     }
 
-    /// <summary>Ready to take traffic: not draining and the cache directory is writable.</summary>
+    /// <summary>Ready to take traffic: not draining, the cache directory is writable, and the last fill did not find the disk full.</summary>
     public bool IsReady(out string reason)
     {
         if (Draining)
         {
             reason = "draining";
+            return false;
+        }
+
+        if (_cache.DiskFull is { } full)
+        {
+            reason = "disk full: " + full;
             return false;
         }
 

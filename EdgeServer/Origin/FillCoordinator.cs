@@ -346,6 +346,11 @@ internal sealed partial class FillCoordinator : IDisposable
                 }
             }
         }
+        catch (IOException ex) when (DiskCache.IsDiskFull(ex))
+        {
+            _cache.ReportDiskFull($"a fill of {written} bytes found no space: {ex.Message}");
+            return FailBody(fill, $"disk full after {written} bytes: {ex.Message}", reserved);
+        }
         catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
         {
             var reason = ex is OperationCanceledException && !_stopping.IsCancellationRequested
