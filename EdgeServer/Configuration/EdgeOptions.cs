@@ -75,6 +75,10 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to none: then only loopback clients may use <c>/admin</c>.</remarks>
     public IList<string> AdminTokens { get; } = [];
 
+    /// <summary>File extensions the node serves (<c>.m3u8</c>, <c>.m4s</c>...); others get 403 before any origin work.</summary>
+    /// <remarks>Defaults to none, which serves every type; production configurations list the media types.</remarks>
+    public IList<string> AllowedExtensions { get; } = [];
+
     /// <summary>Signed URLs (<c>Edge:UrlSigning:*</c>).</summary>
     public UrlSigningOptions UrlSigning { get; } = new();
 

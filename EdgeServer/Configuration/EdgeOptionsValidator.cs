@@ -79,6 +79,14 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
 
         ValidateLimits(options, failures);
         ValidateTls(options.Tls, failures);
+        for (var i = 0; i < options.AllowedExtensions.Count; i++)
+        {
+            var extension = options.AllowedExtensions[i];
+            if (extension.Length < 2 || extension[0] != '.' || !extension[1..].All(char.IsAsciiLetterOrDigit))
+            {
+                failures.Add($"{Prefix}{nameof(EdgeOptions.AllowedExtensions)}:{i} '{extension}' must be an extension like .m4s");
+            }
+        }
         foreach (var (id, secret) in options.UrlSigning.Keys)
         {
             if (!Edge.Contracts.UrlSignature.TryParseKey(secret, out _) || !Edge.Contracts.UrlSignature.IsKeyId(id))

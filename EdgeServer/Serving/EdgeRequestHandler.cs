@@ -44,6 +44,7 @@ internal sealed partial class EdgeRequestHandler
     private readonly ILogger<EdgeRequestHandler> _logger;
     private readonly int _maxPathLength;
     private readonly UrlSignature _signature;
+    private readonly HashSet<string>? _allowedExtensions;
     private readonly bool _signingRequired;
     private readonly StringValues _corsOrigin;
     private readonly string _nodeToken;
@@ -68,6 +69,7 @@ internal sealed partial class EdgeRequestHandler
         _maxPathLength = value.MaxPathLength;
         _signature = new UrlSignature(value.UrlSigning.ParsedKeys());
         _signingRequired = value.UrlSigning.Required;
+        _allowedExtensions = value.AllowedExtensions.Count > 0 ? new HashSet<string>(value.AllowedExtensions, StringComparer.OrdinalIgnoreCase) : null;
         _corsOrigin = value.CorsAllowOrigin;
         _nodeToken = CacheStatus.Identifier(value.NodeId);
         _statusHit = _nodeToken + "; hit";
@@ -189,6 +191,13 @@ internal sealed partial class EdgeRequestHandler
             case PathCheck.TooLong:
                 await WriteTextAsync(context, StatusCodes.Status414UriTooLong, "the request path is too long\n");
                 return default;
+        }
+
+        if (_allowedExtensions is not null && !_allowedExtensions.Contains(Path.GetExtension(key!)))
+        {
+            headers[CacheStatus.HeaderName] = _statusBypass;
+            await WriteTextAsync(context, StatusCodes.Status403Forbidden, "forbidden: this file type is not served\n");
+            return default;
         }
 
         var hash = CacheKey.Hash(key!);

@@ -100,6 +100,21 @@ public sealed class LimitsTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Get_TypeNotInAllowedExtensions_403BeforeAnyOriginWork()
+    {
+        _origin.Add("/t/tool.exe", new byte[10]);
+        await using var edge = await EdgeHost.StartAsync(_origin.Url, _cacheDir.Path + "-x", null, "edge-x",
+            "--Edge:AllowedExtensions:0=.m3u8", "--Edge:AllowedExtensions:1=.m4s", "--Edge:AllowedExtensions:2=.mp4");
+
+        using var refused = await edge.Client.GetAsync("/t/tool.exe");
+        using var served = await edge.Client.GetAsync("/t/seg1.m4s");
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(0, _origin.RequestCount("/t/tool.exe"));
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
     private async Task<int> RawStatusAsync(string request)
     {
         using var socket = await ConnectAsync(new Uri(_edge.Url).Port);
