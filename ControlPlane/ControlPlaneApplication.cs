@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Prometheus;
 
@@ -21,7 +22,25 @@ public static class ControlPlaneApplication
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.ConfigureHttpsDefaults(https =>
+            {
+                var files = kestrel.ApplicationServices.GetRequiredService<Edge.Contracts.CertificateFiles>();
+                if (files.Enabled)
+                {
+                    https.ServerCertificateSelector = (_, _) => files.Current();
+                }
+            });
+        });
+        builder.Services.AddSingleton(services =>
+        {
+            var value = services.GetRequiredService<IOptions<ControlPlaneOptions>>().Value;
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Edge.ControlPlane.Tls");
+            return new Edge.Contracts.CertificateFiles(value.TlsCertificatePath, value.TlsKeyPath, d => Security.TlsLog.Loaded(logger, d), r => Security.TlsLog.LoadFailed(logger, r));
+        });
         builder.Services.AddControlPlane(builder.Configuration).AddSteering();
         builder.Services.AddRoutingCore();
         configure?.Invoke(builder);

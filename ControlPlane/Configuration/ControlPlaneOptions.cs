@@ -25,6 +25,14 @@ public sealed class ControlPlaneOptions
     /// <remarks>Defaults to 1 second.</remarks>
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>PEM certificate for <c>https://</c> URLs, reloaded at the next handshake after it changes.</summary>
+    /// <remarks>Defaults to none.</remarks>
+    public string TlsCertificatePath { get; set; } = "";
+
+    /// <summary>PEM private key for <see cref="TlsCertificatePath"/>.</summary>
+    /// <remarks>Defaults to the certificate file, for a combined PEM.</remarks>
+    public string TlsKeyPath { get; set; } = "";
+
     /// <summary>Signing of the edge URLs handed to players (<c>ControlPlane:UrlSigning:*</c>).</summary>
     public UrlSigningOptions UrlSigning { get; } = new();
 

@@ -32,6 +32,11 @@ internal sealed class ControlPlaneOptionsValidator : IValidateOptions<ControlPla
             failures.Add($"{Prefix}UrlSigning:KeyId '{options.UrlSigning.KeyId}' must name one of {Prefix}UrlSigning:Keys");
         }
 
+        if (options.TlsCertificatePath.Length > 0 && Edge.Contracts.CertificateFiles.Problem(options.TlsCertificatePath, options.TlsKeyPath) is { } problem)
+        {
+            failures.Add($"{Prefix}{nameof(ControlPlaneOptions.TlsCertificatePath)} '{options.TlsCertificatePath}' does not load as a PEM certificate with its private key: {problem}");
+        }
+
         if (options.UrlSigning.Lifetime <= TimeSpan.Zero)
         {
             failures.Add($"{Prefix}UrlSigning:Lifetime must be positive (got {options.UrlSigning.Lifetime})");

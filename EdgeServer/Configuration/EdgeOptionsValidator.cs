@@ -230,13 +230,9 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             return;
         }
 
-        try
+        if (Edge.Contracts.CertificateFiles.Problem(tls.CertificatePath, tls.KeyPath) is { } problem)
         {
-            using var certificate = Security.CertificateReloader.Load(tls.CertificatePath, tls.KeyPath.Length > 0 ? tls.KeyPath : tls.CertificatePath);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
-        {
-            failures.Add($"{key}{nameof(TlsOptions.CertificatePath)} '{tls.CertificatePath}' (key '{(tls.KeyPath.Length > 0 ? tls.KeyPath : tls.CertificatePath)}') does not load as a PEM certificate with its private key: {ex.Message}");
+            failures.Add($"{key}{nameof(TlsOptions.CertificatePath)} '{tls.CertificatePath}' (key '{(tls.KeyPath.Length > 0 ? tls.KeyPath : tls.CertificatePath)}') does not load as a PEM certificate with its private key: {problem}");
         }
     }
 }
