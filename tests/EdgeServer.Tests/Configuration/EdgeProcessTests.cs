@@ -83,4 +83,68 @@ public sealed class EdgeProcessTests
         Assert.Equal("edge-k; hit", hit.Headers.GetValues("Cache-Status").Single());
         Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
     }
+
+    [Fact]
+    public async Task Kill_MidProactiveFill_RestartResumesAndFetchesOnlyWhatWasMissing()
+    {
+        using var dir = new TempDirectory();
+        await using var origin = await OriginServer.StartAsync();
+        var title = Path.Combine(dir.Path, "title");
+        await Ffmpeg.CreateSampleTitleAsync(title, seconds: 6);
+        origin.AddDirectory("/sample", title);
+        var files = Directory.EnumerateFiles(title, "*", SearchOption.AllDirectories).Select(f => "/sample/" + Path.GetRelativePath(title, f).Replace('\\', '/')).ToList();
+
+        // The fill stops at the last segment of one rendition: the node is killed there.
+        var stuck = files.Where(f => f.EndsWith(".m4s", StringComparison.Ordinal)).Order(StringComparer.Ordinal).Last();
+        var held = new OriginObject { Body = File.ReadAllBytes(Path.Combine(title, stuck["/sample/".Length..])), ContentType = "video/iso.segment", HoldHeaders = true };
+        origin.Add(stuck, held);
+        string[] args = [$"--Edge:CacheDirectory={Path.Combine(dir.Path, "cache")}", $"--Edge:OriginUrl={origin.Url}", "--Edge:NodeId=edge-k", "--Edge:Fill:Concurrency=1"];
+
+        var first = await EdgeProcess.StartAsync(args);
+        using (var client = new HttpClient { BaseAddress = new Uri(first.Url) })
+        {
+            using var started = await client.PostAsync("/admin/fills", new StringContent("{\"manifest\":\"/sample/master.m3u8\"}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+            await held.Held.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await first.KillAsync();
+        }
+
+        held.Release.TrySetResult();
+        await first.DisposeAsync();
+        var fetchedBefore = files.ToDictionary(f => f, origin.RequestCount);
+        await using var second = await EdgeProcess.StartAsync(args);
+        using var again = new HttpClient { BaseAddress = new Uri(second.Url) };
+
+        using (var jobs = System.Text.Json.JsonDocument.Parse(await WaitForFillAsync(again)))
+        {
+            var job = jobs.RootElement[0];
+            Assert.Equal("done", job.GetProperty("state").GetString());
+            Assert.Equal(files.Count, job.GetProperty("objectsDone").GetInt32());
+            Assert.True(job.GetProperty("objectsPresent").GetInt32() >= 1);
+        }
+
+        // Everything stored before the kill was not fetched again; every object is now a hit.
+        Assert.All(files.Where(f => fetchedBefore[f] > 0 && f != stuck && !f.EndsWith(".m3u8", StringComparison.Ordinal)), f => Assert.Equal(fetchedBefore[f], origin.RequestCount(f)));
+        foreach (var file in files)
+        {
+            using var response = await again.GetAsync(file);
+            Assert.Equal("edge-k; hit", response.Headers.GetValues("Cache-Status").Single());
+        }
+    }
+
+    /// <summary>Polls the restarted node's fill jobs until the one job has finished; bounded.</summary>
+    private static async Task<string> WaitForFillAsync(HttpClient client)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var text = await client.GetStringAsync("/admin/fills");
+            if (text.Contains("\"done\"", StringComparison.Ordinal) || text.Contains("\"failed\"", StringComparison.Ordinal) || deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                return text;
+            }
+
+            await Task.Delay(25);
+        }
+    }
 }
