@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Edge.Testing;
@@ -59,18 +58,5 @@ public sealed class ReplicaProcessTests
     private static async Task<bool> EligibleAsync(HttpClient http, string controlPlane) =>
         (await NodeAsync(http, controlPlane)).GetProperty("eligible").GetBoolean();
 
-    // Polls other processes' state; bounded, and it stops as soon as the state is reached.
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > Patience)
-            {
-                throw new TimeoutException($"gave up waiting for {what} after {Patience.TotalSeconds} s");
-            }
-
-            await Task.Delay(25);
-        }
-    }
+    private static Task UntilAsync(Func<Task<bool>> condition, string what) => Poll.UntilAsync(condition, what, Patience);
 }

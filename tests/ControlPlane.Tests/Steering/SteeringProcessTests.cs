@@ -161,18 +161,5 @@ public sealed class SteeringProcessTests(ITestOutputHelper output)
     private static async Task<JsonElement> NodeAsync(HttpClient http, string id) =>
         (await NodesAsync(http)).Single(n => n.GetProperty("id").GetString() == id);
 
-    // Polls another process's state; bounded, and it stops as soon as the state is reached.
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (deadline.Elapsed > Patience)
-            {
-                throw new TimeoutException($"gave up waiting for {what} after {Patience.TotalSeconds} s");
-            }
-
-            await Task.Delay(25);
-        }
-    }
+    private static Task UntilAsync(Func<Task<bool>> condition, string what) => Poll.UntilAsync(condition, what, Patience);
 }

@@ -132,19 +132,15 @@ public sealed class EdgeProcessTests
         }
     }
 
-    /// <summary>Polls the restarted node's fill jobs until the one job has finished; bounded.</summary>
+    /// <summary>The restarted node's fill jobs once the one job has finished.</summary>
     private static async Task<string> WaitForFillAsync(HttpClient client)
     {
-        var deadline = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
+        var text = "";
+        await Poll.UntilAsync(async () =>
         {
-            var text = await client.GetStringAsync("/admin/fills");
-            if (text.Contains("\"done\"", StringComparison.Ordinal) || text.Contains("\"failed\"", StringComparison.Ordinal) || deadline.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                return text;
-            }
-
-            await Task.Delay(25);
-        }
+            text = await client.GetStringAsync("/admin/fills");
+            return text.Contains("\"done\"", StringComparison.Ordinal) || text.Contains("\"failed\"", StringComparison.Ordinal);
+        }, "the fill to finish", TimeSpan.FromSeconds(60));
+        return text;
     }
 }
