@@ -92,6 +92,27 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 
+# Every edge gets the whole title before the first viewer: a proactive fill, then its progress.
+fills=()
+for i in 0 1 2; do
+  fills+=("$(curl -s -o /dev/null -w '%header{location}' -X POST -H 'content-type: application/json' \
+    -d '{"manifest":"/sample/master.m3u8"}' "http://127.0.0.1:${edge_ports[$i]}/admin/fills")")
+done
+for _ in $(seq 1 300); do
+  done_count=0
+  for i in 0 1 2; do
+    state="$(curl -s "http://127.0.0.1:${edge_ports[$i]}${fills[$i]}" | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p')"
+    if [ "$state" = done ] || [ "$state" = failed ]; then done_count=$((done_count + 1)); fi
+  done
+  if [ "$done_count" = 3 ]; then break; fi
+  sleep 0.2
+done
+for i in 0 1 2; do
+  progress="$(curl -s "http://127.0.0.1:${edge_ports[$i]}${fills[$i]}" \
+    | sed -n 's/.*"state":"\([a-z-]*\)".*"objectsTotal":\([0-9]*\),"objectsDone":\([0-9]*\).*"bytesDone":\([0-9]*\).*/\1, \3 of \2 objects, \4 bytes/p')"
+  echo "edge: edge-$((i + 1)) proactive fill: $progress"
+done
+
 play="$cp/v1/play/sample/master.m3u8"
 echo "edge: origin         http://127.0.0.1:$origin_port/sample/master.m3u8"
 for i in 0 1 2; do
