@@ -36,6 +36,10 @@ public sealed class ControlPlaneOptions
     /// <summary>Signing of the edge URLs handed to players (<c>ControlPlane:UrlSigning:*</c>).</summary>
     public UrlSigningOptions UrlSigning { get; } = new();
 
+    /// <summary>Bearer tokens edges must present with their heartbeats (<c>Edge:ControlPlaneToken</c>); several while rotating.</summary>
+    /// <remarks>Defaults to none: heartbeats are accepted from anyone who can reach the control plane.</remarks>
+    public IList<string> NodeTokens { get; } = [];
+
     /// <summary>Bearer tokens accepted on the operator APIs (nodes, topology, explain); list two while rotating.</summary>
     /// <remarks>Defaults to none: then only loopback clients may use them.</remarks>
     public IList<string> AdminTokens { get; } = [];

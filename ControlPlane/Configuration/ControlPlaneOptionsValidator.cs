@@ -11,6 +11,14 @@ internal sealed class ControlPlaneOptionsValidator : IValidateOptions<ControlPla
     public ValidateOptionsResult Validate(string? name, ControlPlaneOptions options)
     {
         var failures = new List<string>();
+        for (var i = 0; i < options.NodeTokens.Count; i++)
+        {
+            if (!Edge.Contracts.OperatorTokens.IsAcceptable(options.NodeTokens[i]))
+            {
+                failures.Add($"{Prefix}{nameof(ControlPlaneOptions.NodeTokens)}:{i} must be at least {Edge.Contracts.OperatorTokens.MinimumLength} characters without spaces");
+            }
+        }
+
         for (var i = 0; i < options.AdminTokens.Count; i++)
         {
             if (!Edge.Contracts.OperatorTokens.IsAcceptable(options.AdminTokens[i]))

@@ -1,11 +1,13 @@
 using System.Text.Json;
 using Edge.Contracts;
+using Edge.ControlPlane.Configuration;
 using Edge.ControlPlane.Metrics;
 using Edge.ControlPlane.Steering;
 using Edge.ControlPlane.Topology;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Edge.ControlPlane.Health;
 
@@ -20,8 +22,20 @@ internal static class NodeEndpoints
         var topology = app.Services.GetRequiredService<TopologyStore>();
         var metrics = app.Services.GetRequiredService<ControlPlaneMetrics>();
 
+        var nodeTokens = app.Services.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.NodeTokens;
+        var nodeCredentials = nodeTokens.Count > 0 ? new OperatorTokens(nodeTokens) : null;
         app.MapPost("/v1/nodes/{id}/heartbeat", async (HttpContext context, string id) =>
         {
+            // With node tokens configured, only edges that present one are heard.
+            if (nodeCredentials is not null
+                && nodeCredentials.Check(context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null, context.Connection.RemoteIpAddress) != OperatorAccess.Allowed)
+            {
+                metrics.Heartbeats.WithLabels("unauthorized").Inc();
+                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"edge-nodes\"";
+                await PlayerHttp.TextAsync(context, StatusCodes.Status401Unauthorized, "unauthorized: a node token is required\n");
+                return;
+            }
+
             NodeReport? report;
             try
             {

@@ -53,6 +53,10 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to none: the node does not report (control planes still probe its <c>/readyz</c>).</remarks>
     public IList<string> ControlPlaneUrls { get; } = [];
 
+    /// <summary>Bearer token the node presents with its heartbeats (the control planes' <c>ControlPlane:NodeTokens</c>).</summary>
+    /// <remarks>Defaults to none.</remarks>
+    public string ControlPlaneToken { get; set; } = "";
+
     /// <summary>How often the node reports to the control planes.</summary>
     /// <remarks>Defaults to 1 second.</remarks>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);

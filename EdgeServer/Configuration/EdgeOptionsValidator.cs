@@ -78,6 +78,11 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         }
 
         ValidateLimits(options, failures);
+
+        if (options.ControlPlaneToken.Length > 0 && !Edge.Contracts.OperatorTokens.IsAcceptable(options.ControlPlaneToken))
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.ControlPlaneToken)} must be at least 16 characters without spaces");
+        }
         ValidateTls(options.Tls, failures);
         for (var i = 0; i < options.AllowedExtensions.Count; i++)
         {

@@ -48,6 +48,10 @@ internal sealed partial class HeartbeatReporter : BackgroundService
         {
             Timeout = _options.HeartbeatInterval,
         };
+        if (_options.ControlPlaneToken.Length > 0)
+        {
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _options.ControlPlaneToken);
+        }
     }
 
     /// <summary>The report this node would send now; advances the egress rate window.</summary>

@@ -59,4 +59,24 @@ public sealed class OperatorAuthenticationTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
+
+    [Fact]
+    public async Task Heartbeat_NodeTokensSet_OnlyANodeWithOneIsHeard()
+    {
+        const string nodeToken = "node-token-0123456789abcdef";
+        await using var host = await ControlPlaneHost.StartAsync(Topology, $"--ControlPlane:NodeTokens:0={nodeToken}");
+        var report = new NodeReport { NodeId = "edge-1", Ready = true };
+
+        using var anonymous = await host.Client.PostAsJsonAsync("/v1/nodes/edge-1/heartbeat", report, ContractsJsonContext.Default.NodeReport);
+        using var operatorToken = new HttpRequestMessage(HttpMethod.Post, "/v1/nodes/edge-1/heartbeat") { Content = JsonContent.Create(report, ContractsJsonContext.Default.NodeReport) };
+        operatorToken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        using var wrong = await host.Client.SendAsync(operatorToken);
+        using var node = new HttpRequestMessage(HttpMethod.Post, "/v1/nodes/edge-1/heartbeat") { Content = JsonContent.Create(report, ContractsJsonContext.Default.NodeReport) };
+        node.Headers.Authorization = new AuthenticationHeaderValue("Bearer", nodeToken);
+        using var heard = await host.Client.SendAsync(node);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, heard.StatusCode);
+    }
 }

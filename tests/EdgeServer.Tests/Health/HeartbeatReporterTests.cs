@@ -30,6 +30,7 @@ public sealed class HeartbeatReporterTests
         ]);
 
         var hello = await first.NextAsync(r => true);
+        Assert.Equal("", first.LastAuthorization);
         Assert.Equal(("edge-hb", true, true, false), (hello.NodeId, hello.Healthy, hello.Ready, hello.Draining));
         Assert.Equal("/v1/nodes/edge-hb/heartbeat", first.LastPath);
 
@@ -59,6 +60,24 @@ public sealed class HeartbeatReporterTests
     }
 
     /// <summary>A stand-in control plane that records the heartbeats it is sent.</summary>
+    [Fact]
+    public async Task ExecuteAsync_ControlPlaneToken_SentAsBearer()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        await using var origin = await OriginServer.StartAsync();
+        using var cache = new TempDirectory();
+        await using var edge = await EdgeHost.StartAsync(origin.Url, cache.Path, nodeId: "edge-hb", extra:
+        [
+            $"--Edge:ControlPlaneUrls:0={receiver.Url}",
+            "--Edge:ControlPlaneToken=node-token-0123456789abcdef",
+            "--Edge:HeartbeatInterval=00:00:00.050",
+        ]);
+
+        await receiver.NextAsync(r => true);
+
+        Assert.Equal("Bearer node-token-0123456789abcdef", receiver.LastAuthorization);
+    }
+
     private sealed class Receiver : IAsyncDisposable
     {
         private readonly WebApplication _app;
@@ -70,6 +89,8 @@ public sealed class HeartbeatReporterTests
 
         public string? LastPath { get; private set; }
 
+        public string? LastAuthorization { get; private set; }
+
         public static async Task<Receiver> StartAsync()
         {
             var builder = WebApplication.CreateSlimBuilder(["--urls=http://127.0.0.1:0"]);
@@ -79,6 +100,7 @@ public sealed class HeartbeatReporterTests
             app.Run(async context =>
             {
                 receiver.LastPath = context.Request.Path;
+                receiver.LastAuthorization = context.Request.Headers.Authorization.ToString();
                 var report = await JsonSerializer.DeserializeAsync(context.Request.Body, ContractsJsonContext.Default.NodeReport);
                 receiver._reports.Writer.TryWrite(report!);
                 context.Response.StatusCode = StatusCodes.Status204NoContent;
