@@ -81,6 +81,11 @@ public sealed class UrlSignature(IReadOnlyDictionary<string, byte[]> keys)
         return parsed;
     }
 
+    /// <summary>A configuration error for each key that does not parse, named under <paramref name="section"/>.</summary>
+    public static IEnumerable<string> KeyProblems(IEnumerable<KeyValuePair<string, string>> configured, string section) =>
+        configured.Where(k => !TryParseKey(k.Value, out _) || !IsKeyId(k.Key))
+            .Select(k => $"{section}:Keys:{k.Key} must be base64 of at least 32 bytes (openssl rand -base64 32), under an id of letters, digits, '-' and '_'");
+
     /// <summary>Key ids are letters, digits, '-' and '_' (they travel inside the token).</summary>
     public static bool IsKeyId(string id) => id.Length > 0 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 

@@ -32,8 +32,12 @@ public static class EdgeApplication
                     https.ServerCertificateSelector = (_, _) => reloader.Current();
                 }
             });
-            kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => connections.Wrap(
-                next, () => listen.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value.Limits.MaxConnectionsPerClient)));
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
+            {
+                // Read once per endpoint, not per connection.
+                var perClient = listen.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value.Limits.MaxConnectionsPerClient;
+                return connections.Wrap(next, perClient);
+            }));
         });
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<EdgeOptions>>((kestrel, edge) => ApplyLimits(kestrel.Limits, edge.Value.Limits));
         builder.Services.AddSingleton(connections);

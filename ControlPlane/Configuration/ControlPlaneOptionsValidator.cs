@@ -27,13 +27,7 @@ internal sealed class ControlPlaneOptionsValidator : IValidateOptions<ControlPla
             }
         }
 
-        foreach (var (id, secret) in options.UrlSigning.Keys)
-        {
-            if (!Edge.Contracts.UrlSignature.TryParseKey(secret, out _) || !Edge.Contracts.UrlSignature.IsKeyId(id))
-            {
-                failures.Add($"{Prefix}UrlSigning:Keys:{id} must be base64 of at least 32 bytes (openssl rand -base64 32), under an id of letters, digits, '-' and '_'");
-            }
-        }
+        failures.AddRange(Edge.Contracts.UrlSignature.KeyProblems(options.UrlSigning.Keys, Prefix + "UrlSigning"));
 
         if (options.UrlSigning.Keys.Count > 0 && !options.UrlSigning.Keys.ContainsKey(options.UrlSigning.KeyId))
         {

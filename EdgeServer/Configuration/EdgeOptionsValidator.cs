@@ -92,13 +92,7 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
                 failures.Add($"{Prefix}{nameof(EdgeOptions.AllowedExtensions)}:{i} '{extension}' must be an extension like .m4s");
             }
         }
-        foreach (var (id, secret) in options.UrlSigning.Keys)
-        {
-            if (!Edge.Contracts.UrlSignature.TryParseKey(secret, out _) || !Edge.Contracts.UrlSignature.IsKeyId(id))
-            {
-                failures.Add($"{Prefix}UrlSigning:Keys:{id} must be base64 of at least 32 bytes (openssl rand -base64 32), under an id of letters, digits, '-' and '_'");
-            }
-        }
+        failures.AddRange(Edge.Contracts.UrlSignature.KeyProblems(options.UrlSigning.Keys, Prefix + "UrlSigning"));
 
         if (options.UrlSigning.Required && options.UrlSigning.Keys.Count == 0)
         {

@@ -19,10 +19,9 @@ internal sealed class ConnectionCounter
     /// <summary>Connections closed because their client address was at its limit.</summary>
     public long Refused => Interlocked.Read(ref _refused);
 
-    /// <summary>Wraps the connection pipeline; <paramref name="perClientLimit"/> is read per connection (0: no limit).</summary>
-    public ConnectionDelegate Wrap(ConnectionDelegate next, Func<int> perClientLimit) => async connection =>
+    /// <summary>Wraps the connection pipeline; <paramref name="limit"/> connections per client address (0: no limit).</summary>
+    public ConnectionDelegate Wrap(ConnectionDelegate next, int limit) => async connection =>
     {
-        var limit = perClientLimit();
         var address = limit > 0 && connection.RemoteEndPoint is IPEndPoint endPoint
             ? (endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address)
             : null;
