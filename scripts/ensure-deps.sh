@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs what Edge's demo and tests need on Debian (ffmpeg), or says exactly what to install.
+# Installs what Edge's demo and tests need on Debian (ffmpeg; mount for the disk-full test), or says exactly what to install.
 set -euo pipefail
 
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+# The disk-full test mounts a small tmpfs.
+command -v mount >/dev/null 2>&1 || missing+=(mount)
 if ((${#missing[@]} == 0)); then
   exit 0
 fi
@@ -24,4 +26,4 @@ fi
 
 echo "edge: installing ${missing[*]} with apt-get" >&2
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
