@@ -44,7 +44,7 @@ internal sealed partial class EdgeRequestHandler
     private readonly ILogger<EdgeRequestHandler> _logger;
     private readonly int _maxPathLength;
     private readonly UrlSignature _signature;
-    private readonly HashSet<string>? _allowedExtensions;
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? _allowedExtensions;
     private readonly bool _signingRequired;
     private readonly StringValues _corsOrigin;
     private readonly string _nodeToken;
@@ -69,7 +69,10 @@ internal sealed partial class EdgeRequestHandler
         _maxPathLength = value.MaxPathLength;
         _signature = new UrlSignature(value.UrlSigning.ParsedKeys());
         _signingRequired = value.UrlSigning.Required;
-        _allowedExtensions = value.AllowedExtensions.Count > 0 ? new HashSet<string>(value.AllowedExtensions, StringComparer.OrdinalIgnoreCase) : null;
+        // Looked up by span, so a request's extension is never copied into a string.
+        _allowedExtensions = value.AllowedExtensions.Count > 0
+            ? new HashSet<string>(value.AllowedExtensions, StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>()
+            : null;
         _corsOrigin = value.CorsAllowOrigin;
         _nodeToken = CacheStatus.Identifier(value.NodeId);
         _statusHit = _nodeToken + "; hit";
@@ -193,7 +196,7 @@ internal sealed partial class EdgeRequestHandler
                 return default;
         }
 
-        if (_allowedExtensions is not null && !_allowedExtensions.Contains(Path.GetExtension(key!)))
+        if (_allowedExtensions is { } allowed && !allowed.Contains(Path.GetExtension(key.AsSpan())))
         {
             headers[CacheStatus.HeaderName] = _statusBypass;
             await WriteTextAsync(context, StatusCodes.Status403Forbidden, "forbidden: this file type is not served\n");
