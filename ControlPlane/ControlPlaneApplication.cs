@@ -66,6 +66,7 @@ public static class ControlPlaneApplication
         app.Map("/metrics", branch => branch.UseMetricServer(settings => settings.Registry = metrics.Registry, url: null));
         NodeEndpoints.Map(app);
         SteeringEndpoints.Map(app);
+        Pages.PageEndpoints.Map(app);
         return app;
     }
 

@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# Brings up a local CDN: a generated sample title, an origin serving it, a control plane and three
-# edge nodes in two sites that report to it.
-# Stops everything it started on Ctrl+C.
+# Brings up a local CDN: a generated sample title (or the source file named as the first argument), an origin
+# serving it, a control plane and three edge nodes in two sites that report to it, the edges filled with the
+# title; then prints the player and operator pages. Stops everything it started on Ctrl+C.
+# Settings (environment): ORIGIN_PORT (8000), EDGE_PORT (8081, then the next two), CONTROL_PORT (8090),
+# DEMO_DIR (.demo), DEMO_SOURCE_SECONDS (20), DEMO_CONFIGURATION (Release), DEMO_NO_BUILD=1 to use the existing build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 
-work=".demo"
+work="${DEMO_DIR:-.demo}"
+source_seconds="${DEMO_SOURCE_SECONDS:-20}"
+configuration="${DEMO_CONFIGURATION:-Release}"
 origin_port="${ORIGIN_PORT:-8000}"
 edge_port="${EDGE_PORT:-8081}"
 control_port="${CONTROL_PORT:-8090}"
-mkdir -p "$work/cache" "$work/logs"
+mkdir -p "$work/logs" "$work/run"
 
-dotnet build Edge.sln -c Release -v quiet -nologo >/dev/null
+if [ "${DEMO_NO_BUILD:-}" != 1 ]; then
+  echo "edge: building ($configuration)"
+  dotnet build Edge.sln -c "$configuration" -v quiet -nologo >/dev/null
+fi
 
 # The sample title: a source file given as the first argument, else a generated 20 s 720p test pattern with a
 # tone, encoded by our encoder (Apple's ladder cut at 720p, CMAF HLS + DASH) and published atomically.
@@ -20,15 +27,15 @@ if [ ! -f "$work/origin/sample/title.json" ]; then
   source="${1:-}"
   if [ -z "$source" ]; then
     source="$work/source.mp4"
-    echo "edge: generating a 20 s 720p source"
+    echo "edge: generating a ${source_seconds} s 720p source"
     ffmpeg -hide_banner -nostdin -loglevel error -y \
-      -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=20" \
-      -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=20" \
+      -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=$source_seconds" \
+      -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=$source_seconds" \
       -c:v libx264 -preset ultrafast -crf 16 -pix_fmt yuv420p -c:a aac -shortest "$source"
   fi
   echo "edge: encoding the sample title from $source"
   rm -rf "$work/origin/sample"
-  dotnet Encoder/bin/Release/net10.0/Encoder.dll encode --input "$source" --output "$work/origin/sample" \
+  dotnet Encoder/bin/$configuration/net10.0/Encoder.dll encode --input "$source" --output "$work/origin/sample" \
     --segment-duration 2 --preset veryfast
 fi
 
@@ -38,6 +45,7 @@ cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  rm -f "$work"/run/*.pid
   echo "edge: stopped"
 }
 trap cleanup INT TERM EXIT
@@ -68,19 +76,27 @@ cat >"$work/topology.json" <<JSON
 }
 JSON
 
-dotnet Encoder/bin/Release/net10.0/Encoder.dll serve --content "$work/origin" --urls "http://127.0.0.1:$origin_port" >"$work/logs/origin.log" 2>&1 &
-pids+=($!)
-dotnet ControlPlane/bin/Release/net10.0/ControlPlane.dll --urls "http://127.0.0.1:$control_port" \
+# Each process's id goes to $work/run/NAME.pid, for operators (and tests) that stop one node on purpose.
+started() {
+  pids+=("$2")
+  echo "$2" >"$work/run/$1.pid"
+}
+
+dotnet Encoder/bin/$configuration/net10.0/Encoder.dll serve --content "$work/origin" --urls "http://127.0.0.1:$origin_port" >"$work/logs/origin.log" 2>&1 &
+started origin $!
+dotnet ControlPlane/bin/$configuration/net10.0/ControlPlane.dll --urls "http://127.0.0.1:$control_port" \
   --ControlPlane:TopologyFile="$work/topology.json" >"$work/logs/control-plane.log" 2>&1 &
-pids+=($!)
+started control-plane $!
 for i in 0 1 2; do
   n=$((i + 1))
   mkdir -p "$work/cache-$n"
-  dotnet EdgeServer/bin/Release/net10.0/EdgeServer.dll --urls "http://127.0.0.1:${edge_ports[$i]}" \
+  dotnet EdgeServer/bin/$configuration/net10.0/EdgeServer.dll --urls "http://127.0.0.1:${edge_ports[$i]}" \
     --Edge:CacheDirectory="$work/cache-$n" --Edge:OriginUrl="http://127.0.0.1:$origin_port" \
     --Edge:NodeId="edge-$n" --Edge:CacheMaxBytes=1073741824 \
-    --Edge:ControlPlaneUrls:0="http://127.0.0.1:$control_port" >"$work/logs/edge-$n.log" 2>&1 &
-  pids+=($!)
+    --Edge:ControlPlaneUrls:0="http://127.0.0.1:$control_port" \
+    --Edge:AdminCorsOrigins:0="http://127.0.0.1:$control_port" --Edge:AdminCorsOrigins:1="http://localhost:$control_port" \
+    >"$work/logs/edge-$n.log" 2>&1 &
+  started "edge-$n" $!
 done
 
 for port in "$origin_port" "$control_port" "${edge_ports[@]}"; do wait_for_port "$port"; done
@@ -125,5 +141,7 @@ echo "edge: explain        $cp/v1/explain?client=127.0.0.1&path=/sample/master.m
 if command -v ffprobe >/dev/null 2>&1; then
   ffprobe -v fatal -show_entries format=duration -of default=nw=1 "$play" | sed 's/^/edge: sample title played through steering, /'
 fi
+echo "edge: player page   $cp/player?src=/sample/master.m3u8   (DASH: $cp/player?src=/sample/manifest.mpd)"
+echo "edge: operator page $cp/operator"
 echo "edge: logs in $work/logs; press Ctrl+C to stop"
 wait

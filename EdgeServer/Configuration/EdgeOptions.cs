@@ -79,6 +79,13 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to none: then only loopback clients may use <c>/admin</c>.</remarks>
     public IList<string> AdminTokens { get; } = [];
 
+    /// <summary>
+    /// Web origins (<c>https://ops.example.net</c>) whose pages may call <c>/admin</c> from a browser, such as the
+    /// control plane's operator page; they still need a token (or loopback) like any other caller.
+    /// </summary>
+    /// <remarks>Defaults to none: browsers on other origins cannot read or send operator requests.</remarks>
+    public IList<string> AdminCorsOrigins { get; } = [];
+
     /// <summary>File extensions the node serves (<c>.m3u8</c>, <c>.m4s</c>...); others get 403 before any origin work.</summary>
     /// <remarks>Defaults to none, which serves every type; production configurations list the media types.</remarks>
     public IList<string> AllowedExtensions { get; } = [];

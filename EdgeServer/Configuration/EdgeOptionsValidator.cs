@@ -99,6 +99,14 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             failures.Add($"{Prefix}UrlSigning:Required needs at least one key in {Prefix}UrlSigning:Keys");
         }
 
+        for (var i = 0; i < options.AdminCorsOrigins.Count; i++)
+        {
+            if (!Security.AdminCors.IsOrigin(options.AdminCorsOrigins[i]))
+            {
+                failures.Add($"{Prefix}{nameof(EdgeOptions.AdminCorsOrigins)}:{i} must be a web origin such as https://ops.example.net (scheme, host and optional port; no path)");
+            }
+        }
+
         for (var i = 0; i < options.AdminTokens.Count; i++)
         {
             if (!Edge.Contracts.OperatorTokens.IsAcceptable(options.AdminTokens[i]))

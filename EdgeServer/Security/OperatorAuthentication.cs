@@ -10,16 +10,24 @@ namespace Edge.EdgeServer.Security;
 
 /// <summary>
 /// Guards the operator's endpoints under <c>/admin</c> (fill, pins, purge, drain) with <see cref="OperatorTokens"/>
-/// from <c>Edge:AdminTokens</c>.
+/// from <c>Edge:AdminTokens</c>, and answers browsers on the origins in <c>Edge:AdminCorsOrigins</c>.
 /// </summary>
 internal static class OperatorAuthentication
 {
     public static void Use(IApplicationBuilder app)
     {
-        var tokens = new OperatorTokens(app.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value.AdminTokens);
+        var options = app.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value;
+        var tokens = new OperatorTokens(options.AdminTokens);
+        var cors = new AdminCors(options.AdminCorsOrigins);
         var bypass = app.ApplicationServices.GetRequiredService<EdgeRequestHandler>().BypassStatus;
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin", StringComparison.Ordinal), branch => branch.Use((context, next) =>
         {
+            if (cors.Enabled && cors.Apply(context))
+            {
+                context.Response.Headers[CacheStatus.HeaderName] = bypass;
+                return Task.CompletedTask;
+            }
+
             var access = tokens.Check(context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null, context.Connection.RemoteIpAddress);
             if (access == OperatorAccess.Allowed)
             {

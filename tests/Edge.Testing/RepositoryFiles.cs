@@ -1,7 +1,8 @@
-namespace Edge.Deploy.Tests;
+namespace Edge.Testing;
 
 /// <summary>Finds files of the repository from the test's output folder.</summary>
-internal static class RepositoryFiles
+/// <remarks>Used for the scripts, deployment manifests and pages the tests check.</remarks>
+public static class RepositoryFiles
 {
     public static string Root { get; } = FindRoot();
 

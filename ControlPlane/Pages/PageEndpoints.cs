@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
+
+namespace Edge.ControlPlane.Pages;
+
+/// <summary>
+/// The player page (<c>/player</c>) and the operator page (<c>/operator</c>), with their scripts and the
+/// vendored players under <c>/ui/</c>. The pages hold no data: they read the same APIs an operator's scripts do.
+/// </summary>
+internal static class PageEndpoints
+{
+    public const string AssetPrefix = "/ui";
+
+    // Everything the pages run comes from this replica; media and APIs may be on any edge.
+    private const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+        "connect-src 'self' http: https:; media-src 'self' blob: http: https:; worker-src 'self' blob:; " +
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+    public static void Map(WebApplication app)
+    {
+        var root = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        if (!Directory.Exists(root))
+        {
+            throw new InvalidOperationException($"The control plane's pages are missing: no folder {root}");
+        }
+
+        var files = new PhysicalFileProvider(root);
+        var types = new FileExtensionContentTypeProvider();
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(AssetPrefix, StringComparison.Ordinal), branch => branch.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = files,
+            RequestPath = AssetPrefix,
+            ContentTypeProvider = types,
+            OnPrepareResponse = file => Secure(file.Context.Response, "no-cache"),
+        }));
+
+        app.MapGet("/", () => Results.Redirect("/operator"));
+        MapPage(app, "/player", files.GetFileInfo("player.html"));
+        MapPage(app, "/operator", files.GetFileInfo("operator.html"));
+    }
+
+    private static void MapPage(WebApplication app, string path, IFileInfo page)
+    {
+        if (!page.Exists)
+        {
+            throw new InvalidOperationException($"The control plane's page {page.Name} is missing from wwwroot");
+        }
+
+        app.MapMethods(path, ["GET", "HEAD"], async context =>
+        {
+            Secure(context.Response, "no-cache");
+            context.Response.ContentType = "text/html; charset=utf-8";
+            context.Response.ContentLength = page.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await context.Response.SendFileAsync(page, context.RequestAborted);
+            }
+        });
+    }
+
+    private static void Secure(HttpResponse response, string cacheControl)
+    {
+        var headers = response.Headers;
+        headers.CacheControl = cacheControl;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+    }
+}

@@ -1,0 +1,172 @@
+'use strict';
+
+// Plays a title through the control plane's content steering (/v1/play/...) and shows which node serves it.
+// window.edgePlayer holds the same facts the page shows, for scripts and tests.
+(() => {
+  const params = new URLSearchParams(location.search);
+  const src = params.get('src') || '/sample/master.m3u8';
+  const bufferSeconds = Math.max(2, Number(params.get('buffer')) || 30);
+  const playUrl = '/v1/play' + (src.startsWith('/') ? src : '/' + src);
+  const video = document.getElementById('video');
+  const $ = id => document.getElementById(id);
+
+  const status = window.edgePlayer = {
+    src, playUrl, engine: null, state: 'loading', currentTime: 0, bufferAhead: 0,
+    rendition: null, node: null, cache: null, nodes: [], nodeChanges: 0, segments: 0, errors: [], events: [],
+  };
+
+  $('src').value = src;
+  $('source').addEventListener('submit', e => {
+    e.preventDefault();
+    const next = new URLSearchParams(location.search);
+    next.set('src', $('src').value.trim() || '/sample/master.m3u8');
+    location.search = next.toString();
+  });
+
+  function log(text) {
+    const at = new Date().toISOString().slice(11, 23);
+    status.events.push(at + ' ' + text);
+    const item = document.createElement('li');
+    item.textContent = at + '  ' + text;
+    const list = $('log');
+    list.prepend(item);
+    while (list.children.length > 50) list.lastChild.remove();
+  }
+
+  function setState(state) {
+    if (status.state === state) return;
+    status.state = state;
+    $('state').textContent = state;
+    $('state').className = 'badge ' + state;
+    log('state: ' + state);
+  }
+
+  // RFC 9211: the list runs from the origin towards the player, so the last entry is the node that answered.
+  function servingNode(cacheStatus) {
+    if (!cacheStatus) return null;
+    const entries = cacheStatus.split(',');
+    const last = entries[entries.length - 1].trim();
+    const [name, ...parameters] = last.split(';').map(p => p.trim());
+    return { node: name.replace(/^"|"$/g, ''), detail: parameters.join('; ') };
+  }
+
+  function segmentServed(cacheStatus, fallbackNode) {
+    status.segments++;
+    $('segments').textContent = String(status.segments);
+    const served = servingNode(cacheStatus) || (fallbackNode ? { node: fallbackNode, detail: '' } : null);
+    if (!served) return;
+    status.cache = served.detail;
+    $('cache').textContent = served.detail || '–';
+    if (served.node !== status.node) {
+      if (status.node !== null) {
+        status.nodeChanges++;
+        $('changes').textContent = String(status.nodeChanges);
+      }
+      log('serving node: ' + served.node + (status.node ? ' (was ' + status.node + ')' : ''));
+      status.node = served.node;
+      if (!status.nodes.includes(served.node)) status.nodes.push(served.node);
+      $('node').textContent = served.node;
+    }
+  }
+
+  function setRendition(height, bitrate, codecs) {
+    const text = (height ? height + 'p' : 'audio') + ' · ' + (bitrate / 1e6).toFixed(2) + ' Mbit/s' + (codecs ? ' · ' + codecs : '');
+    if (text === status.rendition) return;
+    status.rendition = text;
+    $('rendition').textContent = text;
+    log('rendition: ' + text);
+  }
+
+  function error(text) {
+    status.errors.push(text);
+    log('error: ' + text);
+  }
+
+  function tick() {
+    const t = video.currentTime;
+    let ahead = 0;
+    for (let i = 0; i < video.buffered.length; i++) {
+      if (video.buffered.start(i) <= t + 0.1 && video.buffered.end(i) > t) ahead = video.buffered.end(i) - t;
+    }
+    status.currentTime = t;
+    status.bufferAhead = ahead;
+    $('time').textContent = t.toFixed(1) + ' s' + (isFinite(video.duration) ? ' of ' + video.duration.toFixed(1) + ' s' : '');
+    $('buffer').textContent = ahead.toFixed(1) + ' s';
+  }
+  setInterval(tick, 250);
+
+  video.addEventListener('playing', () => setState('playing'));
+  video.addEventListener('waiting', () => setState('buffering'));
+  video.addEventListener('pause', () => { if (!video.ended) setState('paused'); });
+  video.addEventListener('ended', () => setState('ended'));
+
+  function playHls() {
+    if (!window.Hls || !Hls.isSupported()) return false;
+    status.engine = 'hls.js ' + Hls.version;
+    const hls = new Hls({ maxBufferLength: bufferSeconds, maxMaxBufferLength: bufferSeconds * 2, backBufferLength: 30 });
+    window.edgeHls = hls;
+    hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => log('steered playlist: ' + data.levels.length + ' variants'));
+    hls.on(Hls.Events.LEVEL_SWITCHED, (_, data) => {
+      const level = hls.levels[data.level];
+      if (level) setRendition(level.height, level.bitrate, level.videoCodec);
+    });
+    hls.on(Hls.Events.STEERING_MANIFEST_LOADED, (_, data) => log('steering: ' + (data.steeringManifest['PATHWAY-PRIORITY'] || []).join(' > ')));
+    hls.on(Hls.Events.FRAG_LOADED, (_, data) => {
+      if (data.frag.type !== 'main' || data.frag.sn === 'initSegment') return;
+      const xhr = data.networkDetails;
+      const header = xhr && typeof xhr.getResponseHeader === 'function' ? xhr.getResponseHeader('Cache-Status') : null;
+      const level = hls.levels[data.frag.level];
+      segmentServed(header, level && level.pathwayId);
+    });
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      error((data.fatal ? 'fatal ' : '') + data.details + (data.response && data.response.code !== undefined ? ' (' + data.response.code + ')' : ''));
+      if (!data.fatal) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+      else setState('failed');
+    });
+    hls.loadSource(playUrl);
+    hls.attachMedia(video);
+    return true;
+  }
+
+  function playDash() {
+    if (!window.dashjs) return false;
+    const player = dashjs.MediaPlayer().create();
+    status.engine = 'dash.js ' + player.getVersion();
+    window.edgeDash = player;
+    player.updateSettings({ streaming: { buffer: { bufferTimeAtTopQuality: bufferSeconds, bufferTimeAtTopQualityLongForm: bufferSeconds, stableBufferTime: bufferSeconds } } });
+    // Headers reach only the response interceptor; the fragment event says which segment it was.
+    const cacheStatusByUrl = new Map();
+    player.addResponseInterceptor(response => {
+      const url = response.url || (response.request && response.request.url);
+      const headers = response.headers || {};
+      const key = Object.keys(headers).find(k => k.toLowerCase() === 'cache-status');
+      if (url && key) {
+        cacheStatusByUrl.set(url, headers[key]);
+        if (cacheStatusByUrl.size > 100) cacheStatusByUrl.delete(cacheStatusByUrl.keys().next().value);
+      }
+      return Promise.resolve(response);
+    });
+    player.on(dashjs.MediaPlayer.events.FRAGMENT_LOADING_COMPLETED, e => {
+      const request = e.request;
+      if (!request || request.mediaType !== 'video' || request.type !== 'MediaSegment') return;
+      segmentServed(cacheStatusByUrl.get(request.url) || null, request.serviceLocation || null);
+    });
+    player.on(dashjs.MediaPlayer.events.QUALITY_CHANGE_RENDERED, e => {
+      const r = e.newRepresentation;
+      if (e.mediaType === 'video' && r) setRendition(r.height, r.bandwidth, r.codecs);
+    });
+    player.on(dashjs.MediaPlayer.events.ERROR, e => error('dash.js ' + JSON.stringify(e.error && (e.error.message || e.error.code) || e.error)));
+    player.initialize(video, playUrl, true);
+    return true;
+  }
+
+  $('engine').textContent = 'starting';
+  const started = /\.mpd(\?|$)/i.test(src) ? playDash() : (playHls() || (video.canPlayType('application/vnd.apple.mpegurl') && (video.src = playUrl, status.engine = 'native HLS', true)));
+  if (!started) {
+    setState('failed');
+    error('this browser has no Media Source Extensions');
+  }
+  $('engine').textContent = status.engine || 'none';
+  video.play().catch(() => log('autoplay blocked: press play'));
+})();

@@ -1,0 +1,26 @@
+namespace Edge.ControlPlane.Tests.Pages;
+
+[Collection(DemoGroup.Name)]
+public sealed class OperatorPageTests(DemoFixture fixture)
+{
+    [Fact]
+    public async Task OperatorPage_DrainUndrainAndFillButtons_ReachTheEdgeAndShowInTheLiveView()
+    {
+        // edge-3 is alone in its site and never serves loopback players first, so other tests' playback is untouched.
+        var demo = fixture.Demo;
+        var result = await BrowserScenario.RunAsync("operator-actions.mjs", "operator-actions", demo, "--operator", demo.OperatorPageUrl, "--node", "edge-3");
+
+        Assert.Equal(["local-a", "local-b"], result.GetProperty("sites").EnumerateArray().Select(s => s.GetString()));
+        Assert.Equal(["edge-1", "edge-2", "edge-3"], result.GetProperty("rows").EnumerateArray().Select(s => s.GetString()).Order());
+        Assert.Equal("draining", result.GetProperty("drained").GetString());
+        Assert.Equal("up", result.GetProperty("undrained").GetString());
+        Assert.Matches(@"fill done: (\d+) of \1 objects", result.GetProperty("fill").GetString());
+        var text = result.GetProperty("text").GetString()!;
+        foreach (var column in new[] { "Egress", "Connections", "Cache full", "Hit ratio", "Heartbeat" })
+        {
+            Assert.Contains(column, text, StringComparison.OrdinalIgnoreCase);
+        }
+
+        PlayerPageTests.AssertScreenshots(result, "operator-draining.png", "operator-fill.png");
+    }
+}

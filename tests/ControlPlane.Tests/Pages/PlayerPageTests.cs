@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Edge.ControlPlane.Tests.Pages;
+
+[Collection(DemoGroup.Name)]
+public sealed class PlayerPageTests(DemoFixture fixture)
+{
+    [Fact]
+    public async Task PlayerPage_ServingEdgeKilledMidPlayback_KeepsPlayingFromAnotherNode()
+    {
+        // A short forward buffer, so that most of the title is still to be fetched when the node dies.
+        var demo = fixture.Demo;
+        var result = await BrowserScenario.RunAsync("player-failover.mjs", "player-failover", demo,
+            "--player", demo.PlayerPageUrl("/sample/master.m3u8", bufferSeconds: 4), "--operator", demo.OperatorPageUrl, "--run", Path.Combine(demo.Directory, "run"));
+
+        var before = result.GetProperty("before");
+        var after = result.GetProperty("after");
+        var killed = result.GetProperty("killedNode").GetString()!;
+        Assert.StartsWith("hls.js", before.GetProperty("engine").GetString(), StringComparison.Ordinal);
+        Assert.Equal("playing", before.GetProperty("state").GetString());
+        Assert.StartsWith("edge-", killed, StringComparison.Ordinal);
+        Assert.Matches(@"^\d+p · [\d.]+ Mbit/s", before.GetProperty("rendition").GetString());
+
+        // The edge process is really gone, and the player went on from another node through three more segments.
+        Assert.Throws<ArgumentException>(() => Process.GetProcessById(result.GetProperty("killedPid").GetInt32()));
+        Assert.Equal("playing", after.GetProperty("state").GetString());
+        Assert.True(after.GetProperty("currentTime").GetDouble() >= result.GetProperty("killedAt").GetDouble() + 3 * DemoFixture.SegmentSeconds);
+        Assert.NotEqual(killed, after.GetProperty("node").GetString());
+        Assert.True(after.GetProperty("nodeChanges").GetInt32() >= 1);
+        Assert.True(after.GetProperty("segments").GetInt32() >= result.GetProperty("loadedAtKill").GetInt32() + 3);
+
+        // The operator page shows the killed node down.
+        Assert.Contains("down", result.GetProperty("operatorRow").GetString(), StringComparison.Ordinal);
+        AssertScreenshots(result, "player-playing.png", "player-after-failover.png", "operator-node-down.png");
+    }
+
+    [Fact]
+    public async Task PlayerPage_DashManifest_PlaysThreeSegmentsWithDashJs()
+    {
+        var demo = fixture.Demo;
+        var result = await BrowserScenario.RunAsync("player-dash.mjs", "player-dash", demo, "--player", demo.PlayerPageUrl("/sample/manifest.mpd"));
+
+        var status = result.GetProperty("status");
+        Assert.StartsWith("dash.js", status.GetProperty("engine").GetString(), StringComparison.Ordinal);
+        Assert.Equal("playing", status.GetProperty("state").GetString());
+        Assert.True(status.GetProperty("currentTime").GetDouble() >= result.GetProperty("start").GetDouble() + 3 * DemoFixture.SegmentSeconds);
+        Assert.True(status.GetProperty("segments").GetInt32() >= 3);
+        Assert.StartsWith("edge-", result.GetProperty("shown").GetProperty("node").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Mbit/s", result.GetProperty("shown").GetProperty("rendition").GetString(), StringComparison.Ordinal);
+        AssertScreenshots(result, "player-dash.png");
+    }
+
+    internal static void AssertScreenshots(JsonElement result, params string[] names)
+    {
+        var files = result.GetProperty("screenshots").EnumerateArray().Select(s => s.GetString()!).ToList();
+        foreach (var name in names)
+        {
+            var file = Assert.Single(files, f => Path.GetFileName(f) == name);
+            Assert.True(new FileInfo(file).Length > 1000, file + " is not a screenshot");
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Edge.Testing;
+
+/// <summary>
+/// The README's main command, <c>scripts/demo.sh</c>, run for real: encoder, origin, control plane and three edges
+/// in their own processes, on free loopback ports and in a folder of the test's own.
+/// </summary>
+public sealed class DemoCdn : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private DemoCdn(Process process, string directory, int controlPort)
+    {
+        _process = process;
+        Directory = directory;
+        ControlPlaneUrl = "http://127.0.0.1:" + controlPort.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The demo's folder (title, caches, logs, and <c>run/NAME.pid</c> for each process).</summary>
+    public string Directory { get; }
+
+    public string ControlPlaneUrl { get; }
+
+    public string OperatorPageUrl => ControlPlaneUrl + "/operator";
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>The player page for <paramref name="title"/>, with the player's forward buffer capped when <paramref name="bufferSeconds"/> is given.</summary>
+    public string PlayerPageUrl(string title, int? bufferSeconds = null) =>
+        ControlPlaneUrl + "/player?src=" + Uri.EscapeDataString(title) + (bufferSeconds is { } b ? "&buffer=" + b.ToString(CultureInfo.InvariantCulture) : "");
+
+    /// <summary>Runs the demo and waits until it prints its pages (it has encoded, started and filled everything).</summary>
+    public static async Task<DemoCdn> StartAsync(string directory, int sourceSeconds, TimeSpan patience)
+    {
+        var controlPort = FreePort.Next();
+        var info = new ProcessStartInfo("bash")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepositoryFiles.Root,
+        };
+        info.ArgumentList.Add(RepositoryFiles.PathOf("scripts/demo.sh"));
+        info.Environment["DEMO_DIR"] = directory;
+        info.Environment["DEMO_NO_BUILD"] = "1";
+        info.Environment["DEMO_CONFIGURATION"] = Configuration;
+        info.Environment["DEMO_SOURCE_SECONDS"] = sourceSeconds.ToString(CultureInfo.InvariantCulture);
+        info.Environment["ORIGIN_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        info.Environment["CONTROL_PORT"] = controlPort.ToString(CultureInfo.InvariantCulture);
+        info.Environment["EDGE_PORT"] = ThreeFreePorts().ToString(CultureInfo.InvariantCulture);
+
+        var process = new Process { StartInfo = info };
+        var demo = new DemoCdn(process, directory, controlPort);
+        process.OutputDataReceived += (_, e) => demo.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => demo.OnLine(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await Poll.UntilAsync(() => Task.FromResult(demo.Output.Contains("edge: operator page", StringComparison.Ordinal) || process.HasExited), "the demo to print its pages", patience);
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException("the demo exited before it was up:\n" + demo.Output);
+            }
+        }
+        catch
+        {
+            await demo.DisposeAsync();
+            throw;
+        }
+
+        return demo;
+    }
+
+    /// <summary>The id of a process the demo started (<c>origin</c>, <c>control-plane</c>, <c>edge-1</c>...).</summary>
+    public int ProcessIdOf(string name) =>
+        int.Parse(File.ReadAllText(Path.Combine(Directory, "run", name + ".pid")).Trim(), CultureInfo.InvariantCulture);
+
+    /// <summary>SIGINT to the script, as Ctrl+C on its terminal sends.</summary>
+    public void Interrupt()
+    {
+        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            Interrupt();
+            try
+            {
+                await WaitForExitAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    private static string Configuration =>
+#if DEBUG
+        "Debug";
+#else
+        "Release";
+#endif
+
+    // The demo's edges take three consecutive ports.
+    private static int ThreeFreePorts()
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var first = FreePort.Next();
+            if (first <= IPEndPoint.MaxPort - 2 && IsFree(first + 1) && IsFree(first + 2))
+            {
+                return first;
+            }
+        }
+
+        throw new InvalidOperationException("no three consecutive free loopback ports");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}
