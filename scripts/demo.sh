@@ -48,7 +48,9 @@ cleanup() {
   rm -f "$work"/run/*.pid
   echo "edge: stopped"
 }
-trap cleanup INT TERM EXIT
+# Ctrl+C (or a TERM) is the normal way to stop: exit 0 after cleaning up. Any other exit keeps its status.
+trap 'cleanup; exit 0' INT TERM
+trap cleanup EXIT
 
 wait_for_port() {
   for _ in $(seq 1 150); do

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Installs what Edge's demo and tests need on Debian (ffmpeg; mount for the disk-full test), or says exactly what to install.
+# Installs what Edge's demo needs on Debian (ffmpeg; Node.js and npm, which fetch the player pages' packages at
+# build time), and with --tests what the tests need too (Chromium for the page tests; mount for the disk-full
+# test), or says exactly what to install.
 set -euo pipefail
 
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
-# The disk-full test mounts a small tmpfs.
-command -v mount >/dev/null 2>&1 || missing+=(mount)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ "${1:-}" = --tests ]; then
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+  # The disk-full test mounts a small tmpfs.
+  command -v mount >/dev/null 2>&1 || missing+=(mount)
+fi
 if ((${#missing[@]} == 0)); then
   exit 0
 fi

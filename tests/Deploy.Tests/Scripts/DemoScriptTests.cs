@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Edge.Deploy.Tests.Scripts;
+
+public sealed class DemoScriptTests
+{
+    private static readonly string[] Processes = ["origin", "control-plane", "edge-1", "edge-2", "edge-3"];
+
+    [Fact]
+    public async Task DemoScript_Interrupted_StopsEveryProcessItStartedAndLeavesNothingHalfWritten()
+    {
+        using var directory = new TempDirectory();
+        await using var demo = await DemoCdn.StartAsync(directory.Path, sourceSeconds: 4, patience: TimeSpan.FromMinutes(5));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        // Up: two sites, three edges reporting, each filled with the title, and both pages served.
+        using var nodes = JsonDocument.Parse(await http.GetStringAsync(demo.ControlPlaneUrl + "/v1/nodes"));
+        Assert.Equal(3, nodes.RootElement.GetProperty("nodes").EnumerateArray().Count(n => n.GetProperty("state").GetString() == "up"));
+        Assert.Equal(3, CountLines(demo.Output, "proactive fill: done"));
+        Assert.Contains("edge: player page   " + demo.ControlPlaneUrl + "/player", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("edge: operator page " + demo.OperatorPageUrl, demo.Output, StringComparison.Ordinal);
+        Assert.Contains("<video", await http.GetStringAsync(demo.PlayerPageUrl("/sample/master.m3u8")), StringComparison.Ordinal);
+        var pids = Processes.ToDictionary(name => name, demo.ProcessIdOf);
+
+        demo.Interrupt();
+        Assert.Equal(0, await demo.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Contains("edge: stopped", demo.Output, StringComparison.Ordinal);
+        foreach (var (name, pid) in pids)
+        {
+            Assert.False(IsRunning(pid), $"{name} (pid {pid}) is still running");
+        }
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(demo.ControlPlaneUrl + "/healthz"));
+        Assert.Empty(Directory.GetFiles(Path.Combine(directory.Path, "run")));
+        Assert.True(File.Exists(Path.Combine(directory.Path, "origin", "sample", "title.json")));
+        Assert.Empty(Directory.GetDirectories(Path.Combine(directory.Path, "origin"), ".*partial*"));
+        Assert.Empty(Directory.GetFiles(directory.Path, "*.part", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(directory.Path, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    private static int CountLines(string text, string part) =>
+        text.Split('\n').Count(line => line.Contains(part, StringComparison.Ordinal));
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
