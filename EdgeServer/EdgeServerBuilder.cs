@@ -74,6 +74,7 @@ public static class EdgeServerServiceCollectionExtensions
     /// <summary>Adds heartbeats to the control planes named by <c>Edge:ControlPlaneUrls</c>.</summary>
     public static IEdgeServerBuilder AddControlPlaneReporting(this IEdgeServerBuilder builder)
     {
+        builder.Services.TryAddSingleton<IControlPlaneResolver, DnsControlPlaneResolver>();
         builder.Services.TryAddSingleton<HeartbeatReporter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HeartbeatReporter>());
         return builder;

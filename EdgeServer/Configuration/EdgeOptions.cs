@@ -53,6 +53,13 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to none: the node does not report (control planes still probe its <c>/readyz</c>).</remarks>
     public IList<string> ControlPlaneUrls { get; } = [];
 
+    /// <summary>
+    /// Send each heartbeat to every address a control-plane URL's host name resolves to, resolved each round: with a
+    /// Kubernetes headless Service, every replica of a control-plane Deployment hears every node.
+    /// </summary>
+    /// <remarks>Defaults to false: one request per URL, to whichever replica the name leads to.</remarks>
+    public bool ControlPlaneResolveAll { get; set; }
+
     /// <summary>Bearer token the node presents with its heartbeats (the control planes' <c>ControlPlane:NodeTokens</c>).</summary>
     /// <remarks>Defaults to none.</remarks>
     public string ControlPlaneToken { get; set; } = "";

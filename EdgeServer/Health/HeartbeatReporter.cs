@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Net;
 using System.Net.Http.Json;
 using Edge.Contracts;
 using Edge.EdgeServer.Caching;
@@ -11,7 +13,8 @@ namespace Edge.EdgeServer.Health;
 
 /// <summary>
 /// Posts a <see cref="NodeReport"/> to every control-plane replica each <see cref="EdgeOptions.HeartbeatInterval"/>:
-/// health, readiness, draining, egress, connections and cache fullness. Replicas share no database, so each gets every report.
+/// health, readiness, draining, egress, connections and cache fullness. Replicas share no database, so each gets every report;
+/// with <see cref="EdgeOptions.ControlPlaneResolveAll"/> every address a URL's host resolves to counts as a replica.
 /// </summary>
 internal sealed partial class HeartbeatReporter : BackgroundService
 {
@@ -23,14 +26,16 @@ internal sealed partial class HeartbeatReporter : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<HeartbeatReporter> _logger;
     private readonly HttpClient _http;
-    private readonly bool[] _failing;
+    private readonly IControlPlaneResolver _resolver;
+    private readonly ConcurrentDictionary<string, bool> _failing = new(StringComparer.Ordinal);
     private long _sequence;
     private long _lastBytes;
     private long _lastTimestamp;
 
     public HeartbeatReporter(IOptions<EdgeOptions> options, NodeState state, DiskCache cache, EdgeMetrics metrics,
-        ConnectionCounter connections, TimeProvider time, ILogger<HeartbeatReporter> logger)
+        ConnectionCounter connections, TimeProvider time, IControlPlaneResolver resolver, ILogger<HeartbeatReporter> logger)
     {
+        _resolver = resolver;
         _options = options.Value;
         _state = state;
         _cache = cache;
@@ -38,7 +43,6 @@ internal sealed partial class HeartbeatReporter : BackgroundService
         _connections = connections;
         _time = time;
         _logger = logger;
-        _failing = new bool[_options.ControlPlaneUrls.Count];
         _http = new HttpClient(new SocketsHttpHandler
         {
             ConnectTimeout = _options.HeartbeatInterval,
@@ -101,7 +105,8 @@ internal sealed partial class HeartbeatReporter : BackgroundService
             do
             {
                 var report = CreateReport();
-                await Task.WhenAll(_options.ControlPlaneUrls.Select((url, i) => SendAsync(i, url, report, stoppingToken)));
+                IEnumerable<string> targets = _options.ControlPlaneResolveAll ? await ResolveAllAsync(stoppingToken) : _options.ControlPlaneUrls;
+                await Task.WhenAll(targets.Select(url => SendAsync(url, report, stoppingToken)));
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
@@ -110,7 +115,53 @@ internal sealed partial class HeartbeatReporter : BackgroundService
         }
     }
 
-    private async Task SendAsync(int index, string baseUrl, NodeReport report, CancellationToken cancellationToken)
+    // One URL per address of each control-plane host, resolved again every round so replicas come and go.
+    private async Task<IReadOnlyList<string>> ResolveAllAsync(CancellationToken cancellationToken)
+    {
+        var urls = new List<string>();
+        foreach (var configured in _options.ControlPlaneUrls)
+        {
+            var uri = new Uri(configured);
+            if (uri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6)
+            {
+                urls.Add(configured);
+                continue;
+            }
+
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(_options.HeartbeatInterval);
+                foreach (var address in await _resolver.ResolveAsync(uri.DnsSafeHost, timeout.Token))
+                {
+                    var host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[" + address + "]" : address.ToString();
+                    urls.Add(new UriBuilder(uri) { Host = host }.Uri.GetLeftPart(UriPartial.Path));
+                }
+
+                MarkResolved(configured, null);
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                MarkResolved(configured, ex is OperationCanceledException ? "timed out" : ex.Message);
+            }
+        }
+
+        return urls;
+    }
+
+    private void MarkResolved(string url, string? problem)
+    {
+        var key = "dns " + url;
+        var wasFailing = _failing.TryGetValue(key, out var failing) && failing;
+        if (problem is not null && !wasFailing)
+        {
+            LogResolveFailing(_logger, url, problem);
+        }
+
+        _failing[key] = problem is not null;
+    }
+
+    private async Task SendAsync(string baseUrl, NodeReport report, CancellationToken cancellationToken)
     {
         var url = baseUrl.TrimEnd('/') + "/v1/nodes/" + Uri.EscapeDataString(report.NodeId) + "/heartbeat";
         string? problem;
@@ -125,16 +176,17 @@ internal sealed partial class HeartbeatReporter : BackgroundService
         }
 
         // Log changes of state, not every failed second.
-        if (problem is not null && !_failing[index])
+        var wasFailing = _failing.TryGetValue(baseUrl, out var failing) && failing;
+        if (problem is not null && !wasFailing)
         {
             LogFailing(_logger, baseUrl, problem.Trim());
         }
-        else if (problem is null && _failing[index])
+        else if (problem is null && wasFailing)
         {
             LogRecovered(_logger, baseUrl);
         }
 
-        _failing[index] = problem is not null;
+        _failing[baseUrl] = problem is not null;
     }
 
     [LoggerMessage(20, LogLevel.Warning, "Heartbeats to control plane {Url} are failing: {Problem}")]
@@ -142,4 +194,7 @@ internal sealed partial class HeartbeatReporter : BackgroundService
 
     [LoggerMessage(21, LogLevel.Information, "Heartbeats to control plane {Url} are accepted again")]
     private static partial void LogRecovered(ILogger logger, string url);
+
+    [LoggerMessage(22, LogLevel.Warning, "Control plane {Url} does not resolve: {Problem}")]
+    private static partial void LogResolveFailing(ILogger logger, string url, string problem);
 }

@@ -27,7 +27,11 @@ public sealed class EdgeHost : IAsyncDisposable
         StartAsync(originUrl, cacheDirectory, time: null, cacheMaxBytes, nodeId, extra);
 
     /// <summary>Starts a node whose clock is <paramref name="time"/> (a fake clock makes freshness deterministic).</summary>
-    public static async Task<EdgeHost> StartAsync(string originUrl, string cacheDirectory, TimeProvider? time, long? cacheMaxBytes = null, string nodeId = "edge-test", params string[] extra)
+    public static Task<EdgeHost> StartAsync(string originUrl, string cacheDirectory, TimeProvider? time, long? cacheMaxBytes = null, string nodeId = "edge-test", params string[] extra) =>
+        StartAsync(originUrl, cacheDirectory, time, services: null, cacheMaxBytes, nodeId, extra);
+
+    /// <summary>Starts a node with some of its services replaced (a boundary the test owns, such as name resolution).</summary>
+    public static async Task<EdgeHost> StartAsync(string originUrl, string cacheDirectory, TimeProvider? time, Action<IServiceCollection>? services, long? cacheMaxBytes = null, string nodeId = "edge-test", params string[] extra)
     {
         var args = new List<string>
         {
@@ -52,6 +56,8 @@ public sealed class EdgeHost : IAsyncDisposable
             {
                 builder.Services.AddSingleton(time);
             }
+
+            services?.Invoke(builder.Services);
         });
         await app.StartAsync();
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -59,6 +60,30 @@ public sealed class HeartbeatReporterTests
         Assert.Equal("draining", draining.Reason);
     }
 
+    [Fact]
+    public async Task ExecuteAsync_ResolveAllAndANameWithTwoAddresses_EveryReplicaGetsReports()
+    {
+        // Two replicas behind one name, as a headless Service's DNS answers: 127.0.0.1 and 127.0.0.2, same port.
+        await using var first = await Receiver.StartAsync("127.0.0.1", 0);
+        var port = new Uri(first.Url).Port;
+        await using var second = await Receiver.StartAsync("127.0.0.2", port);
+        await using var origin = await OriginServer.StartAsync();
+        using var cache = new TempDirectory();
+        var resolver = new StaticResolver("control-plane.edge.svc", IPAddress.Parse("127.0.0.1"), IPAddress.Parse("127.0.0.2"));
+        await using var edge = await EdgeHost.StartAsync(origin.Url, cache.Path, null, services => services.AddSingleton<Edge.EdgeServer.Health.IControlPlaneResolver>(resolver), null, "edge-rr",
+            $"--Edge:ControlPlaneUrls:0=http://control-plane.edge.svc:{port}",
+            "--Edge:ControlPlaneResolveAll=true",
+            "--Edge:HeartbeatInterval=00:00:00.050");
+
+        var atFirst = await first.NextAsync(r => true);
+        var atSecond = await second.NextAsync(r => true);
+
+        Assert.Equal("edge-rr", atFirst.NodeId);
+        Assert.Equal("edge-rr", atSecond.NodeId);
+        Assert.Equal("/v1/nodes/edge-rr/heartbeat", second.LastPath);
+        Assert.Contains("control-plane.edge.svc", resolver.Asked);
+    }
+
     /// <summary>A stand-in control plane that records the heartbeats it is sent.</summary>
     [Fact]
     public async Task ExecuteAsync_ControlPlaneToken_SentAsBearer()
@@ -78,6 +103,17 @@ public sealed class HeartbeatReporterTests
         Assert.Equal("Bearer node-token-0123456789abcdef", receiver.LastAuthorization);
     }
 
+    private sealed class StaticResolver(string name, params IPAddress[] addresses) : Edge.EdgeServer.Health.IControlPlaneResolver
+    {
+        public ConcurrentBag<string> Asked { get; } = [];
+
+        public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
+        {
+            Asked.Add(host);
+            return host == name ? Task.FromResult(addresses) : Task.FromException<IPAddress[]>(new System.Net.Sockets.SocketException(11001));
+        }
+    }
+
     private sealed class Receiver : IAsyncDisposable
     {
         private readonly WebApplication _app;
@@ -91,9 +127,11 @@ public sealed class HeartbeatReporterTests
 
         public string? LastAuthorization { get; private set; }
 
-        public static async Task<Receiver> StartAsync()
+        public static Task<Receiver> StartAsync() => StartAsync("127.0.0.1", 0);
+
+        public static async Task<Receiver> StartAsync(string address, int port)
         {
-            var builder = WebApplication.CreateSlimBuilder(["--urls=http://127.0.0.1:0"]);
+            var builder = WebApplication.CreateSlimBuilder([$"--urls=http://{address}:{port}"]);
             builder.Logging.ClearProviders();
             var app = builder.Build();
             var receiver = new Receiver(app);
