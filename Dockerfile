@@ -2,7 +2,11 @@
 # Control plane: docker build --target control-plane -t edge-control-plane .
 # Encoder and origin: docker build --target encoder -t edge-encoder .
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# npm fetches the control plane's player packages (hls.js, dash.js), pinned by package-lock.json.
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
 # Project files and props first so the restore layer is cached across source edits.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY Contracts/Edge.Contracts.csproj Contracts/
