@@ -37,6 +37,8 @@ if [ ! -f "$work/origin/sample/title.json" ]; then
   rm -rf "$work/origin/sample"
   dotnet Encoder/bin/$configuration/net10.0/Encoder.dll encode --input "$source" --output "$work/origin/sample" \
     --segment-duration 2 --preset veryfast
+else
+  echo "edge: using the title already in $work/origin/sample (remove that folder to encode again)"
 fi
 
 
