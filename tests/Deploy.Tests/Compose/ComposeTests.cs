@@ -70,6 +70,15 @@ public sealed partial class ComposeTests
     }
 
     [Fact]
+    public void Compose_EveryEdgeAndControlPlaneVariable_NamesARealOption()
+    {
+        var variables = All().Where(s => s.Service.Children.ContainsKey("environment")).SelectMany(s => Environment(s.Service).Keys).ToList();
+
+        Assert.Contains("Edge__AdminCorsOrigins__0", variables);
+        Assert.All(variables, OptionNames.AssertNamesAnOption);
+    }
+
+    [Fact]
     public async Task Topology_LoadedByTheRealControlPlane_TwoSitesThreeNodes()
     {
         await using var app = ControlPlaneApplication.Build(

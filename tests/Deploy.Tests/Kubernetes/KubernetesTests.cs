@@ -1,11 +1,7 @@
-using System.Collections;
-using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Edge.ControlPlane;
-using Edge.ControlPlane.Configuration;
 using Edge.EdgeServer;
-using Edge.EdgeServer.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using YamlDotNet.RepresentationModel;
@@ -169,19 +165,7 @@ public sealed partial class KubernetesTests
         {
             foreach (var name in Environment(container).Keys)
             {
-                var path = name.Split("__");
-                switch (path[0])
-                {
-                    case "Edge":
-                        Assert.True(IsOption(typeof(EdgeOptions), path[1..]), name + " names no edge option");
-                        break;
-                    case "ControlPlane":
-                        Assert.True(IsOption(typeof(ControlPlaneOptions), path[1..]), name + " names no control-plane option");
-                        break;
-                    default:
-                        Assert.Equal("ASPNETCORE_URLS", name);
-                        break;
-                }
+                OptionNames.AssertNamesAnOption(name);
             }
         }
     }
@@ -255,29 +239,6 @@ public sealed partial class KubernetesTests
             using var response = await client.GetAsync(url + get["path"]);
             Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         }
-    }
-
-    // A configuration path names an option when each segment is a property, or an index into a list option.
-    private static bool IsOption(Type type, string[] path)
-    {
-        if (path.Length == 0)
-        {
-            return true;
-        }
-
-        var property = type.GetProperty(path[0], BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
-        if (property is null)
-        {
-            return false;
-        }
-
-        var rest = path[1..];
-        if (property.PropertyType != typeof(string) && typeof(IEnumerable).IsAssignableFrom(property.PropertyType))
-        {
-            return rest.Length == 1;
-        }
-
-        return property.PropertyType.IsClass && property.PropertyType != typeof(string) ? IsOption(property.PropertyType, rest) : rest.Length == 0;
     }
 
     private static void AssertSelects(YamlMappingNode service, YamlMappingNode template) =>
