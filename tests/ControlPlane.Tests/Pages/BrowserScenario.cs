@@ -14,7 +14,7 @@ internal static class BrowserScenario
 {
     public static string ScreenshotRoot => RepositoryFiles.PathOf("TestResults/screenshots");
 
-    public static async Task<JsonElement> RunAsync(string script, string name, DemoCdn demo, params string[] args)
+    public static async Task<JsonElement> RunAsync(string script, string name, DemoCdn? demo, params string[] args)
     {
         var info = new ProcessStartInfo("node")
         {
@@ -55,7 +55,7 @@ internal static class BrowserScenario
                 .AppendLine(CultureInfo.InvariantCulture, $"page log: {result.GetProperty("log")}")
                 .AppendLine(CultureInfo.InvariantCulture, $"pages: {result.GetProperty("pages")}")
                 .AppendLine(CultureInfo.InvariantCulture, $"screenshots: {result.GetProperty("screenshots")}")
-                .AppendLine("demo output:").Append(demo.Output);
+                .AppendLine("demo output:").Append(demo?.Output ?? "(no demo)");
             throw new InvalidOperationException(report.ToString());
         }
 
