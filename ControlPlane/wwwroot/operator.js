@@ -84,26 +84,78 @@
     }
   }
 
-  function nodeRow(node) {
+  // Rows, sections and buttons are kept across refreshes and only their contents change, so a click that lands
+  // while the view refreshes is not lost with a replaced button.
+  const sections = new Map();
+  const rows = new Map();
+  const current = id => view.nodes.find(n => n.id === id);
+
+  function rowFor(id) {
+    let row = rows.get(id);
+    if (row) return row;
+    const drain = el('button', { type: 'button', onclick: () => {
+      const node = current(id);
+      if (node.draining) act(node, 'undrain', 'DELETE', '/admin/drain');
+      else act(node, 'drain', 'PUT', '/admin/drain');
+    } });
+    const fill = el('button', { type: 'button', onclick: () => act(current(id), 'fill', 'POST', '/admin/fills', { manifest: $('manifest').value.trim() }) }, 'Fill');
+    const status = el('span', { class: 'action-status' });
+    const cells = [el('th', { scope: 'row' }), ...Array.from({ length: 9 }, (_, i) => el('td', i >= 5 && i !== 6 ? { class: 'num' } : {}))];
+    row = { tr: el('tr', { 'data-node': id }, ...cells, el('td', { class: 'actions' }, drain, fill, status)), cells, drain, status };
+    rows.set(id, row);
+    return row;
+  }
+
+  function updateRow(node) {
+    const row = rowFor(node.id);
     const state = node.state === 'up' ? (node.draining ? 'draining' : node.ready ? 'up' : 'not-ready') : 'down';
-    const actions = el('td', { class: 'actions' },
-      node.draining
-        ? el('button', { type: 'button', onclick: () => act(node, 'undrain', 'DELETE', '/admin/drain') }, 'Undrain')
-        : el('button', { type: 'button', onclick: () => act(node, 'drain', 'PUT', '/admin/drain') }, 'Drain'),
-      el('button', { type: 'button', onclick: () => act(node, 'fill', 'POST', '/admin/fills', { manifest: $('manifest').value.trim() }) }, 'Fill'),
-      el('span', { class: 'action-status' }, view.actions[node.id] || ''));
-    return el('tr', { 'data-node': node.id, 'data-state': state },
-      el('th', { scope: 'row' }, el('a', { href: node.url + '/metrics' }, node.id), el('div', { class: 'hint' }, node.url)),
-      el('td', {}, el('span', { class: 'badge ' + state }, state), node.reason ? el('div', { class: 'hint' }, node.reason) : ''),
-      el('td', {}, state === 'down' ? '–' : node.ready ? 'yes' : 'no'),
-      el('td', {}, node.draining ? 'yes' : 'no'),
-      el('td', {}, node.eligible ? (node.rampFraction < 1 ? 'ramping ' + percent(node.rampFraction) : 'yes') : 'no'),
-      el('td', {}, bar(node.utilization, mbps(node.egressBitsPerSecond))),
-      el('td', { class: 'num' }, node.activeConnections),
-      el('td', {}, bar(node.cacheFullness, percent(node.cacheFullness))),
-      el('td', { class: 'num' }, percent(node.hitRatio)),
-      el('td', { class: 'num' }, age(node.lastHeartbeat)),
-      actions);
+    const contents = [
+      [el('a', { href: node.url + '/metrics' }, node.id), el('div', { class: 'hint' }, node.url)],
+      [el('span', { class: 'badge ' + state }, state), node.reason ? el('div', { class: 'hint' }, node.reason) : ''],
+      [state === 'down' ? '–' : node.ready ? 'yes' : 'no'],
+      [node.draining ? 'yes' : 'no'],
+      [node.eligible ? (node.rampFraction < 1 ? 'ramping ' + percent(node.rampFraction) : 'yes') : 'no'],
+      [bar(node.utilization, mbps(node.egressBitsPerSecond))],
+      [String(node.activeConnections)],
+      [bar(node.cacheFullness, percent(node.cacheFullness))],
+      [percent(node.hitRatio)],
+      [age(node.lastHeartbeat)],
+    ];
+    contents.forEach((children, i) => row.cells[i].replaceChildren(...children));
+    row.tr.dataset.state = state;
+    row.drain.textContent = node.draining ? 'Undrain' : 'Drain';
+    row.status.textContent = view.actions[node.id] || '';
+    return row.tr;
+  }
+
+  function sectionFor(site) {
+    let section = sections.get(site.id);
+    if (!section) {
+      const tbody = el('tbody');
+      section = {
+        el: el('section', { class: 'site', 'data-site': site.id }),
+        title: el('h2'),
+        hint: el('p', { class: 'hint' }),
+        tbody,
+      };
+      section.el.append(section.title, section.hint, el('table', {},
+        el('thead', {}, el('tr', {}, ...['Node', 'State', 'Ready', 'Draining', 'Eligible', 'Egress', 'Connections', 'Cache full', 'Hit ratio', 'Heartbeat', 'Actions'].map(h => el('th', { scope: 'col' }, h)))),
+        tbody));
+      sections.set(site.id, section);
+    }
+
+    section.title.textContent = site.id + (site.id === view.defaultSite ? ' (default)' : '');
+    section.hint.textContent =
+      (site.lat !== undefined ? 'at ' + site.lat.toFixed(2) + ', ' + site.lon.toFixed(2) + ' · ' : '') +
+      (site.prefixes.length ? 'serves ' + site.prefixes.join(', ') : 'serves no prefixes') +
+      (site.fallback.length ? ' · falls back to ' + site.fallback.join(', ') : '');
+    return section;
+  }
+
+  // Moves kept elements into place and drops the ones that are gone; untouched elements stay where they are.
+  function place(parent, children) {
+    children.forEach((child, i) => { if (parent.children[i] !== child) parent.insertBefore(child, parent.children[i] || null); });
+    while (parent.children.length > children.length) parent.lastElementChild.remove();
   }
 
   function render() {
@@ -117,15 +169,11 @@
       el('div', {}, el('strong', {}, mbps(egress)), ' egress'),
       el('div', {}, el('strong', {}, connections), ' connections'));
     const byId = new Map(nodes.map(n => [n.id, n]));
-    $('sites').replaceChildren(...view.sites.map(site => el('section', { class: 'site', 'data-site': site.id },
-      el('h2', {}, site.id + (site.id === view.defaultSite ? ' (default)' : '')),
-      el('p', { class: 'hint' },
-        (site.lat !== undefined ? 'at ' + site.lat.toFixed(2) + ', ' + site.lon.toFixed(2) + ' · ' : '') +
-        (site.prefixes.length ? 'serves ' + site.prefixes.join(', ') : 'serves no prefixes') +
-        (site.fallback.length ? ' · falls back to ' + site.fallback.join(', ') : '')),
-      el('table', {},
-        el('thead', {}, el('tr', {}, ...['Node', 'State', 'Ready', 'Draining', 'Eligible', 'Egress', 'Connections', 'Cache full', 'Hit ratio', 'Heartbeat', 'Actions'].map(h => el('th', { scope: 'col' }, h)))),
-        el('tbody', {}, ...site.nodes.map(id => byId.get(id)).filter(Boolean).map(nodeRow))))));
+    place($('sites'), view.sites.map(site => {
+      const section = sectionFor(site);
+      place(section.tbody, site.nodes.map(id => byId.get(id)).filter(Boolean).map(updateRow));
+      return section.el;
+    }));
   }
 
   async function refresh() {
