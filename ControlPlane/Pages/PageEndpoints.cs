@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 
 namespace Edge.ControlPlane.Pages;
@@ -28,13 +27,11 @@ internal static class PageEndpoints
         }
 
         var files = new PhysicalFileProvider(root);
-        var types = new FileExtensionContentTypeProvider();
         app.UseWhen(context => context.Request.Path.StartsWithSegments(AssetPrefix, StringComparison.Ordinal), branch => branch.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = files,
             RequestPath = AssetPrefix,
-            ContentTypeProvider = types,
-            OnPrepareResponse = file => Secure(file.Context.Response, "no-cache"),
+            OnPrepareResponse = file => Secure(file.Context.Response),
         }));
 
         app.MapGet("/", () => Results.Redirect("/operator"));
@@ -51,7 +48,7 @@ internal static class PageEndpoints
 
         app.MapMethods(path, ["GET", "HEAD"], async context =>
         {
-            Secure(context.Response, "no-cache");
+            Secure(context.Response);
             context.Response.ContentType = "text/html; charset=utf-8";
             context.Response.ContentLength = page.Length;
             if (!HttpMethods.IsHead(context.Request.Method))
@@ -61,10 +58,11 @@ internal static class PageEndpoints
         });
     }
 
-    private static void Secure(HttpResponse response, string cacheControl)
+    // Revalidated on every load (the static files carry validators), so a new build's pages are seen at once.
+    private static void Secure(HttpResponse response)
     {
         var headers = response.Headers;
-        headers.CacheControl = cacheControl;
+        headers.CacheControl = "no-cache";
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";

@@ -107,6 +107,14 @@ internal sealed partial class HeartbeatReporter : BackgroundService
                 var report = CreateReport();
                 IEnumerable<string> targets = _options.ControlPlaneResolveAll ? await ResolveAllAsync(stoppingToken) : _options.ControlPlaneUrls;
                 await Task.WhenAll(targets.Select(url => SendAsync(url, report, stoppingToken)));
+                if (_options.ControlPlaneResolveAll)
+                {
+                    // Replicas come and go with new addresses; forget the ones no longer resolved.
+                    foreach (var key in _failing.Keys.Where(k => !k.StartsWith("dns ", StringComparison.Ordinal) && !targets.Contains(k)))
+                    {
+                        _failing.TryRemove(key, out _);
+                    }
+                }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
@@ -151,14 +159,18 @@ internal sealed partial class HeartbeatReporter : BackgroundService
 
     private void MarkResolved(string url, string? problem)
     {
-        var key = "dns " + url;
-        var wasFailing = _failing.TryGetValue(key, out var failing) && failing;
-        if (problem is not null && !wasFailing)
+        if (Flipped("dns " + url, problem is not null) && problem is not null)
         {
             LogResolveFailing(_logger, url, problem);
         }
+    }
 
-        _failing[key] = problem is not null;
+    // Records whether a target is failing; true when that changed, so logs show changes, not every failed second.
+    private bool Flipped(string key, bool failing)
+    {
+        var was = _failing.TryGetValue(key, out var before) && before;
+        _failing[key] = failing;
+        return was != failing;
     }
 
     private async Task SendAsync(string baseUrl, NodeReport report, CancellationToken cancellationToken)
@@ -175,18 +187,19 @@ internal sealed partial class HeartbeatReporter : BackgroundService
             problem = ex is OperationCanceledException ? "timed out" : ex.Message;
         }
 
-        // Log changes of state, not every failed second.
-        var wasFailing = _failing.TryGetValue(baseUrl, out var failing) && failing;
-        if (problem is not null && !wasFailing)
+        if (!Flipped(baseUrl, problem is not null))
+        {
+            return;
+        }
+
+        if (problem is not null)
         {
             LogFailing(_logger, baseUrl, problem.Trim());
         }
-        else if (problem is null && wasFailing)
+        else
         {
             LogRecovered(_logger, baseUrl);
         }
-
-        _failing[baseUrl] = problem is not null;
     }
 
     [LoggerMessage(20, LogLevel.Warning, "Heartbeats to control plane {Url} are failing: {Problem}")]

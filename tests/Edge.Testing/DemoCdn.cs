@@ -95,11 +95,7 @@ public sealed class DemoCdn : IAsyncDisposable
         int.Parse(File.ReadAllText(Path.Combine(Directory, "run", name + ".pid")).Trim(), CultureInfo.InvariantCulture);
 
     /// <summary>SIGINT to the script, as Ctrl+C on its terminal sends.</summary>
-    public void Interrupt()
-    {
-        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-    }
+    public void Interrupt() => HostProcess.Interrupt(_process.Id);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

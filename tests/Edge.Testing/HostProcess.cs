@@ -90,9 +90,12 @@ public sealed partial class HostProcess : IAsyncDisposable
     }
 
     /// <summary>SIGINT, as Ctrl+C on a terminal sends.</summary>
-    public void Interrupt()
+    public void Interrupt() => Interrupt(_process.Id);
+
+    /// <summary>SIGINT to <paramref name="pid"/>; .NET can only send SIGKILL itself.</summary>
+    public static void Interrupt(int pid)
     {
-        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", ["-INT", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
 

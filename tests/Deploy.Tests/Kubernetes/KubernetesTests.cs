@@ -124,7 +124,7 @@ public sealed partial class KubernetesTests
         AssertSelects(replicas, template);
         AssertSelects(Assert.Single(Kind("Service"), s => Name(s) == "control-plane"), template);
         var servicePort = ((YamlMappingNode)Assert.Single((YamlSequenceNode)((YamlMappingNode)replicas["spec"])["ports"]))["port"].ToString();
-        foreach (var edge in Kind("StatefulSet").Select(s => Environment(Assert.Single(Containers((YamlMappingNode)((YamlMappingNode)s["spec"])["template"])))))
+        foreach (var edge in Kind("StatefulSet").Select(s => Environment(Assert.Single(Containers(Template(s))))))
         {
             Assert.Equal($"http://{Name(replicas)}:{servicePort}", edge["Edge__ControlPlaneUrls__0"]);
             Assert.Equal("true", edge["Edge__ControlPlaneResolveAll"]);
@@ -135,7 +135,7 @@ public sealed partial class KubernetesTests
     public void Origin_ServesTheVolumeTheEncodeJobsPublishTo()
     {
         var origin = Assert.Single(Kind("Deployment"), d => Name(d) == "origin");
-        var template = (YamlMappingNode)((YamlMappingNode)origin["spec"])["template"];
+        var template = Template(origin);
         var container = Assert.Single(Containers(template));
         var args = ((YamlSequenceNode)container["args"]).Select(a => a.ToString()).ToList();
         var claims = Kind("PersistentVolumeClaim").Select(Name).ToList();
@@ -148,14 +148,14 @@ public sealed partial class KubernetesTests
         Assert.EndsWith(":" + port, args[args.IndexOf("--urls") + 1], StringComparison.Ordinal);
 
         // The Jobs write titles where the origin serves them; the edges fill from the origin's Service.
-        var jobs = Kind("Job").Select(j => Assert.Single(Containers((YamlMappingNode)((YamlMappingNode)j["spec"])["template"]))).ToList();
+        var jobs = Kind("Job").Select(j => Assert.Single(Containers(Template(j)))).ToList();
         Assert.Equal(["plan", "encode-rendition", "package"], jobs.Select(j => ((YamlSequenceNode)j["args"])[0].ToString()));
         Assert.Contains(jobs, j => ((YamlSequenceNode)j["args"]).Any(a => a.ToString().StartsWith("/data/content/", StringComparison.Ordinal)));
         var service = Assert.Single(Kind("Service"), s => Name(s) == "origin");
         AssertSelects(service, template);
         var servicePort = ((YamlMappingNode)Assert.Single((YamlSequenceNode)((YamlMappingNode)service["spec"])["ports"]))["port"].ToString();
         Assert.All(Kind("StatefulSet"), s => Assert.Equal($"http://origin:{servicePort}",
-            Environment(Assert.Single(Containers((YamlMappingNode)((YamlMappingNode)s["spec"])["template"])))["Edge__OriginUrl"]));
+            Environment(Assert.Single(Containers(Template(s))))["Edge__OriginUrl"]));
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public sealed partial class KubernetesTests
     public async Task Edge_ManifestSettings_PassValidationAndTheProbesAnswer()
     {
         var set = Kind("StatefulSet").First();
-        var container = Assert.Single(Containers((YamlMappingNode)((YamlMappingNode)set["spec"])["template"]));
+        var container = Assert.Single(Containers(Template(set)));
         using var cache = new TempDirectory();
         var settings = Environment(container)
             .Where(e => e.Key.StartsWith("Edge__", StringComparison.Ordinal) && e.Value != "secret")
@@ -195,7 +195,7 @@ public sealed partial class KubernetesTests
     public async Task ControlPlane_ManifestTopologyAndSettings_LoadAndTheProbesAnswer()
     {
         var deployment = Assert.Single(Kind("Deployment"), d => Name(d) == "control-plane");
-        var container = Assert.Single(Containers((YamlMappingNode)((YamlMappingNode)deployment["spec"])["template"]));
+        var container = Assert.Single(Containers(Template(deployment)));
         using var directory = new TempDirectory();
         var file = Path.Combine(directory.Path, "topology.json");
         await File.WriteAllTextAsync(file, TopologyText());
@@ -216,7 +216,7 @@ public sealed partial class KubernetesTests
     public void Services_EveryTargetPort_IsAPortOfThePodsTheySelect()
     {
         var workloads = Documents.Where(d => d.Root["kind"].ToString() is "Deployment" or "StatefulSet")
-            .Select(d => (YamlMappingNode)((YamlMappingNode)d.Root["spec"])["template"]).ToList();
+            .Select(d => Template(d.Root)).ToList();
         foreach (var service in Kind("Service"))
         {
             var selected = workloads.Where(t => Selects(service, t)).ToList();
@@ -269,8 +269,10 @@ public sealed partial class KubernetesTests
     private static IEnumerable<(YamlMappingNode Template, YamlMappingNode Container)> Containers() =>
         Documents.Select(d => d.Root)
             .Where(r => r["kind"].ToString() is "Deployment" or "StatefulSet" or "Job")
-            .Select(r => (YamlMappingNode)((YamlMappingNode)r["spec"])["template"])
+            .Select(Template)
             .SelectMany(t => Containers(t).Select(c => (t, c)));
+
+    private static YamlMappingNode Template(YamlMappingNode workload) => (YamlMappingNode)((YamlMappingNode)workload["spec"])["template"];
 
     private static IEnumerable<YamlMappingNode> Containers(YamlMappingNode template) =>
         ((YamlSequenceNode)((YamlMappingNode)template["spec"])["containers"]).Cast<YamlMappingNode>();
