@@ -50,13 +50,7 @@ public sealed class DemoCdn : IAsyncDisposable
     public static async Task<DemoCdn> StartAsync(string directory, int sourceSeconds, TimeSpan patience)
     {
         var controlPort = FreePort.Next();
-        var info = new ProcessStartInfo("bash")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepositoryFiles.Root,
-        };
+        var info = HostProcess.Interruptible("bash", RepositoryFiles.Root);
         info.ArgumentList.Add(RepositoryFiles.PathOf("scripts/demo.sh"));
         info.Environment["DEMO_DIR"] = directory;
         info.Environment["DEMO_NO_BUILD"] = "1";

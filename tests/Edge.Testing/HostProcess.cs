@@ -34,13 +34,7 @@ public sealed partial class HostProcess : IAsyncDisposable
     /// <summary>Runs <paramref name="assembly"/> with <paramref name="args"/> and extra <paramref name="environment"/> variables.</summary>
     public static HostProcess Launch(string assembly, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
+        var info = Interruptible("dotnet", AppContext.BaseDirectory);
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         foreach (var arg in args)
         {
@@ -87,6 +81,25 @@ public sealed partial class HostProcess : IAsyncDisposable
         }
 
         await WaitForExitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// Starts <paramref name="file"/> (arguments to be added) with SIGINT at its default, as on a terminal. A runner
+    /// started in the background by a non-interactive shell ignores SIGINT, its children inherit that, and neither
+    /// .NET nor bash then handles Ctrl+C; <c>env --default-signal</c> puts it back before the program starts.
+    /// </summary>
+    public static ProcessStartInfo Interruptible(string file, string workingDirectory)
+    {
+        var info = new ProcessStartInfo("env")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        info.ArgumentList.Add("--default-signal=INT");
+        info.ArgumentList.Add(file);
+        return info;
     }
 
     /// <summary>SIGINT, as Ctrl+C on a terminal sends.</summary>
