@@ -266,11 +266,13 @@ internal sealed partial class FillService : BackgroundService
             return;
         }
 
+        // The timer is armed before the state says so: whoever sees "waiting" and moves the clock wakes the job.
+        var opens = Task.Delay(wait, _time, cancellationToken);
         var previous = job.State;
         job.State = FillStates.WaitingForWindow;
         Save();
         LogWaiting(_logger, job.Id, _window, wait);
-        await Task.Delay(wait, _time, cancellationToken);
+        await opens;
         job.State = previous == FillStates.WaitingForWindow ? FillStates.Running : previous;
         Save();
     }
