@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace Edge.Testing;
 
@@ -13,7 +12,7 @@ namespace Edge.Testing;
 public sealed class DemoCdn : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ProcessOutput _output = new();
 
     private DemoCdn(Process process, string directory, int controlPort)
     {
@@ -31,16 +30,7 @@ public sealed class DemoCdn : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.ToString();
 
     /// <summary>The player page for <paramref name="title"/>, with the player's forward buffer capped when <paramref name="bufferSeconds"/> is given.</summary>
     public string PlayerPageUrl(string title, int? bufferSeconds = null) =>
@@ -62,11 +52,7 @@ public sealed class DemoCdn : IAsyncDisposable
 
         var process = new Process { StartInfo = info };
         var demo = new DemoCdn(process, directory, controlPort);
-        process.OutputDataReceived += (_, e) => demo.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => demo.OnLine(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        demo._output.Start(process);
         try
         {
             await Poll.UntilAsync(() => Task.FromResult(demo.Output.Contains("edge: operator page", StringComparison.Ordinal) || process.HasExited), "the demo to print its pages", patience);
@@ -91,12 +77,7 @@ public sealed class DemoCdn : IAsyncDisposable
     /// <summary>SIGINT to the script, as Ctrl+C on its terminal sends.</summary>
     public void Interrupt() => HostProcess.Interrupt(_process.Id);
 
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
-        return _process.ExitCode;
-    }
+    public Task<int> WaitForExitAsync(TimeSpan timeout) => ProcessOutput.WaitForExitAsync(_process, timeout);
 
     public async ValueTask DisposeAsync()
     {
@@ -149,19 +130,6 @@ public sealed class DemoCdn : IAsyncDisposable
         catch (SocketException)
         {
             return false;
-        }
-    }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Edge.Testing;
@@ -8,23 +7,18 @@ namespace Edge.Testing;
 public sealed partial class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ProcessOutput _output;
     private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private HostProcess(Process process) => _process = process;
+    private HostProcess(Process process)
+    {
+        _process = process;
+        _output = new ProcessOutput(OnLine);
+    }
 
     public string Url { get; private set; } = "";
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.ToString();
 
     public int ExitCode => _process.ExitCode;
 
@@ -48,12 +42,8 @@ public sealed partial class HostProcess : IAsyncDisposable
         }
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var edge = new HostProcess(process);
-        process.OutputDataReceived += (_, e) => edge.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => edge.OnLine(e.Data);
         process.Exited += (_, _) => edge._listening.TrySetException(new InvalidOperationException(assembly + " exited before listening:\n" + edge.Output));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        edge._output.Start(process);
         return edge;
     }
 
@@ -65,12 +55,7 @@ public sealed partial class HostProcess : IAsyncDisposable
         return edge;
     }
 
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
-        return _process.ExitCode;
-    }
+    public Task<int> WaitForExitAsync(TimeSpan timeout) => ProcessOutput.WaitForExitAsync(_process, timeout);
 
     /// <summary>SIGKILL: no shutdown code runs, as when a machine loses power or the OOM killer strikes.</summary>
     public async Task KillAsync()
@@ -133,18 +118,8 @@ public sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
-    private void OnLine(string? line)
+    private void OnLine(string line)
     {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-
         var match = ListeningLine().Match(line);
         if (match.Success)
         {
