@@ -36,6 +36,26 @@ public sealed class OperatorTokens(IEnumerable<string> tokens)
     public static bool IsAcceptable(string token) =>
         token.Length >= MinimumLength && !token.Any(c => char.IsControl(c) || char.IsWhiteSpace(c));
 
+    /// <summary>The <c>WWW-Authenticate</c> challenge for a refusal, or null where none is due (403).</summary>
+    public static string? Challenge(OperatorAccess access, string realm) => access switch
+    {
+        OperatorAccess.Missing => $"Bearer realm=\"{realm}\"",
+        OperatorAccess.Invalid => $"Bearer realm=\"{realm}\", error=\"invalid_token\"",
+        _ => null,
+    };
+
+    /// <summary>The response body for a refusal; <paramref name="tokensKey"/> is the setting that holds the tokens.</summary>
+    public static string Refusal(OperatorAccess access, string tokensKey) => access switch
+    {
+        OperatorAccess.NotLoopback => $"forbidden: operator endpoints answer only loopback clients until {tokensKey} is set\n",
+        OperatorAccess.Missing => "unauthorized: an operator bearer token is required\n",
+        _ => "unauthorized: the operator token is not valid\n",
+    };
+
+    /// <summary>The status code for a refusal: 403 off loopback without tokens, 401 otherwise.</summary>
+    public static int StatusCode(OperatorAccess access) => access == OperatorAccess.NotLoopback ? 403 : 401;
+
+    /// <param name="authorization">The <c>Authorization</c> header; null or empty when absent.</param>
     public OperatorAccess Check(string? authorization, IPAddress? client)
     {
         if (_tokens.Length == 0)
@@ -45,7 +65,7 @@ public sealed class OperatorTokens(IEnumerable<string> tokens)
                 : OperatorAccess.NotLoopback;
         }
 
-        if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (string.IsNullOrEmpty(authorization) || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return OperatorAccess.Missing;
         }

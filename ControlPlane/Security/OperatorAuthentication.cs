@@ -16,7 +16,7 @@ internal static class OperatorAuthentication
         var tokens = new OperatorTokens(adminTokens);
         app.UseWhen(IsOperatorRequest, branch => branch.Use(async (context, next) =>
         {
-            var access = tokens.Check(context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null, context.Connection.RemoteIpAddress);
+            var access = tokens.Check(context.Request.Headers.Authorization.ToString(), context.Connection.RemoteIpAddress);
             if (access == OperatorAccess.Allowed)
             {
                 await next(context);
@@ -24,20 +24,13 @@ internal static class OperatorAuthentication
             }
 
             context.Response.Headers.CacheControl = "no-store";
-            context.Response.StatusCode = access == OperatorAccess.NotLoopback ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized;
-            if (access != OperatorAccess.NotLoopback)
+            context.Response.StatusCode = OperatorTokens.StatusCode(access);
+            if (OperatorTokens.Challenge(access, "edge-control-plane") is { } challenge)
             {
-                context.Response.Headers.WWWAuthenticate = access == OperatorAccess.Missing
-                    ? "Bearer realm=\"edge-control-plane\""
-                    : "Bearer realm=\"edge-control-plane\", error=\"invalid_token\"";
+                context.Response.Headers.WWWAuthenticate = challenge;
             }
 
-            await context.Response.WriteAsync(access switch
-            {
-                OperatorAccess.NotLoopback => "forbidden: operator endpoints answer only loopback clients until ControlPlane:AdminTokens is set\n",
-                OperatorAccess.Missing => "unauthorized: an operator bearer token is required\n",
-                _ => "unauthorized: the operator token is not valid\n",
-            });
+            await context.Response.WriteAsync(OperatorTokens.Refusal(access, "ControlPlane:AdminTokens"));
         }));
     }
 

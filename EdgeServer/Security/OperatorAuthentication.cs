@@ -28,7 +28,7 @@ internal static class OperatorAuthentication
                 return Task.CompletedTask;
             }
 
-            var access = tokens.Check(context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null, context.Connection.RemoteIpAddress);
+            var access = tokens.Check(context.Request.Headers.Authorization.ToString(), context.Connection.RemoteIpAddress);
             if (access == OperatorAccess.Allowed)
             {
                 return next(context);
@@ -36,17 +36,12 @@ internal static class OperatorAuthentication
 
             context.Response.Headers[CacheStatus.HeaderName] = bypass;
             context.Response.Headers.CacheControl = "no-store";
-            switch (access)
+            if (OperatorTokens.Challenge(access, "edge-admin") is { } challenge)
             {
-                case OperatorAccess.NotLoopback:
-                    return EdgeRequestHandler.WriteTextAsync(context, StatusCodes.Status403Forbidden, "forbidden: operator endpoints answer only loopback clients until Edge:AdminTokens is set\n");
-                case OperatorAccess.Missing:
-                    context.Response.Headers.WWWAuthenticate = "Bearer realm=\"edge-admin\"";
-                    return EdgeRequestHandler.WriteTextAsync(context, StatusCodes.Status401Unauthorized, "unauthorized: an operator bearer token is required\n");
-                default:
-                    context.Response.Headers.WWWAuthenticate = "Bearer realm=\"edge-admin\", error=\"invalid_token\"";
-                    return EdgeRequestHandler.WriteTextAsync(context, StatusCodes.Status401Unauthorized, "unauthorized: the operator token is not valid\n");
+                context.Response.Headers.WWWAuthenticate = challenge;
             }
+
+            return EdgeRequestHandler.WriteTextAsync(context, OperatorTokens.StatusCode(access), OperatorTokens.Refusal(access, "Edge:AdminTokens"));
         }));
     }
 }
