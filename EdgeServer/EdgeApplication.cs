@@ -1,3 +1,4 @@
+using Edge.Contracts;
 using Edge.EdgeServer.Configuration;
 using Edge.EdgeServer.Health;
 using Edge.EdgeServer.Metrics;
@@ -44,27 +45,24 @@ public static class EdgeApplication
 
         // Per-request hosting logs would make every request start an Activity; the node's own metrics count requests.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        builder.Services.AddRoutingCore();
+        Security.OperatorAuthentication.AddEdgeOperatorAuthentication(builder.Services);
         builder.Services.AddEdgeServer(builder.Configuration).AddDiskCache().AddPrometheusMetrics().AddProactiveFill().AddControlPlaneReporting();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         Security.OperatorAuthentication.Use(app);
-        HealthEndpoints.Map(app);
-        Filling.AdminEndpoints.Map(app);
-        var metrics = app.Services.GetRequiredService<EdgeMetrics>();
-        var bypass = app.Services.GetRequiredService<EdgeRequestHandler>().BypassStatus;
-        app.Map("/metrics", branch =>
-        {
-            branch.Use((HttpContext context, RequestDelegate next) =>
-            {
-                context.Response.Headers[CacheStatus.HeaderName] = bypass;
-                return next(context);
-            });
-            branch.UseMetricServer(settings => settings.Registry = metrics.Registry, url: null);
-        });
 
+        // Operator endpoints: the group's policy is also the fallback, so an endpoint added anywhere is guarded.
+        var admin = app.MapGroup("/admin").RequireAuthorization(OperatorAuthenticationHandler.PolicyName);
+        HealthEndpoints.Map(app, admin);
+        Filling.AdminEndpoints.Map(admin);
+        var metrics = app.Services.GetRequiredService<EdgeMetrics>();
+        app.MapMetrics("/metrics", metrics.Registry).AllowAnonymous();
+
+        // Everything else is a player's request for an object.
         var handler = app.Services.GetRequiredService<EdgeRequestHandler>();
-        app.Run(handler.InvokeAsync);
+        app.MapFallback("/{**path}", handler.InvokeAsync).AllowAnonymous().WithMetadata(new Security.CacheEndpoint());
         return app;
     }
 

@@ -3,6 +3,7 @@ using Edge.EdgeServer.Caching;
 using Edge.EdgeServer.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Edge.EdgeServer.Filling;
@@ -13,16 +14,15 @@ namespace Edge.EdgeServer.Filling;
 /// </summary>
 internal static class AdminEndpoints
 {
-    public static void Map(IApplicationBuilder app)
+    public static void Map(RouteGroupBuilder admin)
     {
-        var fills = app.ApplicationServices.GetRequiredService<FillService>();
-        var cache = app.ApplicationServices.GetRequiredService<DiskCache>();
-        var bypass = app.ApplicationServices.GetRequiredService<EdgeRequestHandler>().BypassStatus;
+        var fills = ((IEndpointRouteBuilder)admin).ServiceProvider.GetRequiredService<FillService>();
+        var cache = ((IEndpointRouteBuilder)admin).ServiceProvider.GetRequiredService<DiskCache>();
 
-        app.Map("/admin/fills", branch => branch.Run(async context =>
+        admin.Map("/fills/{id?}", async context =>
         {
-            NoStore(context, bypass);
-            var id = context.Request.Path.Value?.Trim('/');
+            NoStore(context);
+            var id = context.GetRouteValue("id") as string;
             var method = context.Request.Method;
             if (string.IsNullOrEmpty(id))
             {
@@ -65,11 +65,11 @@ internal static class AdminEndpoints
                     await NotAllowedAsync(context, "GET, HEAD, DELETE");
                     return;
             }
-        }));
+        });
 
-        app.Map("/admin/pins", branch => branch.Run(async context =>
+        admin.Map("/pins", async context =>
         {
-            NoStore(context, bypass);
+            NoStore(context);
             switch (context.Request.Method)
             {
                 case "GET" or "HEAD":
@@ -89,11 +89,11 @@ internal static class AdminEndpoints
                     await NotAllowedAsync(context, "GET, HEAD, DELETE");
                     return;
             }
-        }));
+        });
 
-        app.Map("/admin/cache", branch => branch.Run(async context =>
+        admin.Map("/cache", async context =>
         {
-            NoStore(context, bypass);
+            NoStore(context);
             if (context.Request.Method != "DELETE")
             {
                 await NotAllowedAsync(context, "DELETE");
@@ -122,7 +122,14 @@ internal static class AdminEndpoints
             }
 
             await JsonAsync(context, 200, result, FillJsonContext.Default.PurgeResult);
-        }));
+        });
+
+        // Anything else under /admin is an operator's typo: refused like the rest without a token, then 404.
+        admin.Map("/{**rest}", context =>
+        {
+            NoStore(context);
+            return EdgeRequestHandler.WriteTextAsync(context, 404, "no such operator endpoint\n");
+        });
     }
 
     private static async Task StartAsync(HttpContext context, FillService fills)
@@ -168,9 +175,5 @@ internal static class AdminEndpoints
         return EdgeRequestHandler.WriteTextAsync(context, 405, "method not allowed\n");
     }
 
-    private static void NoStore(HttpContext context, Microsoft.Extensions.Primitives.StringValues bypass)
-    {
-        context.Response.Headers[CacheStatus.HeaderName] = bypass;
-        context.Response.Headers.CacheControl = "no-store";
-    }
+    private static void NoStore(HttpContext context) => context.Response.Headers.CacheControl = "no-store";
 }

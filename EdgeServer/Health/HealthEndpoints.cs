@@ -1,35 +1,34 @@
-using Edge.EdgeServer.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Primitives;
+using Edge.EdgeServer.Serving;
 
 namespace Edge.EdgeServer.Health;
 
-/// <summary><c>/healthz</c>, <c>/readyz</c> and the drain switch at <c>/admin/drain</c>.</summary>
+/// <summary><c>/healthz</c> and <c>/readyz</c> for anyone, and the operator's drain switch at <c>/admin/drain</c>.</summary>
 internal static class HealthEndpoints
 {
-    public static void Map(IApplicationBuilder app)
+    public static void Map(IEndpointRouteBuilder app, RouteGroupBuilder admin)
     {
-        var state = app.ApplicationServices.GetRequiredService<NodeState>();
-        var bypass = app.ApplicationServices.GetRequiredService<EdgeRequestHandler>().BypassStatus;
+        var state = app.ServiceProvider.GetRequiredService<NodeState>();
 
-        app.Map("/healthz", branch => branch.Run(context =>
+        app.Map("/healthz", context =>
         {
-            NotCacheable(context, bypass);
+            NotCacheable(context);
             return EdgeRequestHandler.WriteTextAsync(context, StatusCodes.Status200OK, "ok\n");
-        }));
+        }).AllowAnonymous();
 
-        app.Map("/readyz", branch => branch.Run(context =>
+        app.Map("/readyz", context =>
         {
-            NotCacheable(context, bypass);
+            NotCacheable(context);
             var ready = state.IsReady(out var reason);
             return EdgeRequestHandler.WriteTextAsync(context, ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, reason + "\n");
-        }));
+        }).AllowAnonymous();
 
-        app.Map("/admin/drain", branch => branch.Run(context =>
+        admin.Map("/drain", context =>
         {
-            NotCacheable(context, bypass);
+            NotCacheable(context);
             switch (context.Request.Method)
             {
                 case "PUT" or "POST":
@@ -46,13 +45,9 @@ internal static class HealthEndpoints
             }
 
             return EdgeRequestHandler.WriteTextAsync(context, StatusCodes.Status200OK, state.Draining ? "draining\n" : "serving\n");
-        }));
+        });
     }
 
     // Health answers describe this instant; no cache on the way may keep them.
-    private static void NotCacheable(HttpContext context, StringValues bypass)
-    {
-        context.Response.Headers[CacheStatus.HeaderName] = bypass;
-        context.Response.Headers.CacheControl = "no-store";
-    }
+    private static void NotCacheable(HttpContext context) => context.Response.Headers.CacheControl = "no-store";
 }

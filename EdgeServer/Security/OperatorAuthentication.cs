@@ -1,6 +1,7 @@
 using Edge.Contracts;
 using Edge.EdgeServer.Configuration;
 using Edge.EdgeServer.Serving;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,39 +10,50 @@ using Microsoft.Extensions.Options;
 namespace Edge.EdgeServer.Security;
 
 /// <summary>
-/// Guards the operator's endpoints under <c>/admin</c> (fill, pins, purge, drain) with <see cref="OperatorTokens"/>
-/// from <c>Edge:AdminTokens</c>, and answers browsers on the origins in <c>Edge:AdminCorsOrigins</c>.
+/// Operator access by endpoint metadata: every endpoint needs an operator (<c>Edge:AdminTokens</c>, or loopback
+/// without tokens) unless it is marked anonymous, so no spelling of a path reaches an operator handler without
+/// passing the policy. Operator endpoints also answer browsers on the origins in <c>Edge:AdminCorsOrigins</c>.
 /// </summary>
 internal static class OperatorAuthentication
 {
-    public static void Use(IApplicationBuilder app)
-    {
-        var options = app.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value;
-        var tokens = new OperatorTokens(options.AdminTokens);
-        var cors = new AdminCors(options.AdminCorsOrigins);
-        var bypass = app.ApplicationServices.GetRequiredService<EdgeRequestHandler>().BypassStatus;
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin", StringComparison.Ordinal), branch => branch.Use((context, next) =>
+    public static IServiceCollection AddEdgeOperatorAuthentication(this IServiceCollection services) =>
+        services.AddOperatorAuthentication((scheme, provider) =>
         {
-            if (cors.Enabled && cors.Apply(context))
-            {
-                context.Response.Headers[CacheStatus.HeaderName] = bypass;
-                return Task.CompletedTask;
-            }
+            var options = provider.GetRequiredService<IOptions<EdgeOptions>>().Value;
+            scheme.Tokens = [.. options.AdminTokens];
+            scheme.Realm = "edge-admin";
+            scheme.TokensKey = "Edge:AdminTokens";
+            scheme.TrustedWebOrigins = [.. options.AdminCorsOrigins.Select(o => o.TrimEnd('/'))];
+        });
 
-            var access = tokens.Check(context.Request.Headers.Authorization.ToString(), context.Connection.RemoteIpAddress);
-            if (access == OperatorAccess.Allowed)
+    /// <summary>Routing, then operator CORS and the bypass <c>Cache-Status</c> for non-cache endpoints, then authorization.</summary>
+    public static void Use(WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value;
+        var cors = new AdminCors(options.AdminCorsOrigins);
+        var bypass = app.Services.GetRequiredService<EdgeRequestHandler>().BypassStatus;
+        app.UseRouting();
+        app.Use((context, next) =>
+        {
+            var endpoint = context.GetEndpoint();
+            if (endpoint is null || endpoint.Metadata.GetMetadata<CacheEndpoint>() is not null)
             {
                 return next(context);
             }
 
             context.Response.Headers[CacheStatus.HeaderName] = bypass;
-            context.Response.Headers.CacheControl = "no-store";
-            if (OperatorTokens.Challenge(access, "edge-admin") is { } challenge)
+            // Preflights carry no Authorization header, so they are answered before the policy runs.
+            if (cors.Enabled && endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null && cors.Apply(context))
             {
-                context.Response.Headers.WWWAuthenticate = challenge;
+                return Task.CompletedTask;
             }
 
-            return EdgeRequestHandler.WriteTextAsync(context, OperatorTokens.StatusCode(access), OperatorTokens.Refusal(access, "Edge:AdminTokens"));
-        }));
+            return next(context);
+        });
+        app.UseAuthentication();
+        app.UseAuthorization();
     }
 }
+
+/// <summary>Marks the endpoint that serves cached objects, which carries its own <c>Cache-Status</c>.</summary>
+internal sealed class CacheEndpoint;

@@ -86,6 +86,59 @@ public sealed class OperatorAuthenticationTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("PUT", "/Admin/drain")]
+    [InlineData("PUT", "/ADMIN/DRAIN")]
+    [InlineData("PUT", "/%61dmin/drain")]
+    [InlineData("PUT", "/admin/drain/")]
+    [InlineData("DELETE", "/ADMIN/cache?prefix=/")]
+    [InlineData("DELETE", "/Admin/Cache?path=/t/seg1.m4s")]
+    [InlineData("POST", "/Admin/fills")]
+    [InlineData("GET", "/admin/Pins")]
+    [InlineData("GET", "/admin/no-such-thing")]
+    public async Task Admin_AnySpellingWithoutToken_401AndNothingDone(string method, string path)
+    {
+        (await _edge.Client.GetAsync("/t/seg1.m4s")).Dispose();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("""{"manifest":"/t/master.m3u8"}""", Encoding.UTF8, "application/json") };
+
+        using var response = await _edge.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        using var ready = await _edge.Client.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        using var again = await _edge.Client.GetAsync("/t/seg1.m4s");
+        Assert.Contains("hit", string.Join(",", again.Headers.GetValues("Cache-Status")), StringComparison.Ordinal);
+        Assert.Equal(1, _origin.RequestCount("/t/seg1.m4s"));
+    }
+
+    [Fact]
+    public async Task Endpoints_EveryMappedEndpoint_AnonymousByNameOrRefusedInEverySpelling()
+    {
+        string[] anonymous = ["/healthz", "/readyz", "/metrics", "/{**path}"];
+        var endpoints = EndpointVariants.All(_edge.App);
+        Assert.Contains(endpoints, e => e.Pattern.StartsWith("/admin", StringComparison.Ordinal));
+        foreach (var (pattern, isAnonymous, endpoint) in endpoints)
+        {
+            if (isAnonymous)
+            {
+                Assert.Contains(pattern, anonymous);
+                continue;
+            }
+
+            foreach (var path in EndpointVariants.Spellings(EndpointVariants.Concrete(endpoint.RoutePattern)))
+            {
+                foreach (var method in new[] { "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH" })
+                {
+                    using var response = await _edge.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+                    Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} ({pattern}) answered {(int)response.StatusCode} without a token");
+                }
+            }
+        }
+
+        using var ready = await _edge.Client.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    [Theory]
     [InlineData("127.0.0.1", OperatorAccess.Allowed)]
     [InlineData("::1", OperatorAccess.Allowed)]
     [InlineData("::ffff:127.0.0.1", OperatorAccess.Allowed)]

@@ -18,6 +18,9 @@ public enum OperatorAccess
 
     /// <summary>The request's token matches none configured: 401.</summary>
     Invalid,
+
+    /// <summary>No tokens are configured and a page on another web site sent the request through a browser: 403.</summary>
+    CrossSite,
 }
 
 /// <summary>
@@ -48,12 +51,13 @@ public sealed class OperatorTokens(IEnumerable<string> tokens)
     public static string Refusal(OperatorAccess access, string tokensKey) => access switch
     {
         OperatorAccess.NotLoopback => $"forbidden: operator endpoints answer only loopback clients until {tokensKey} is set\n",
+        OperatorAccess.CrossSite => "forbidden: operator endpoints do not answer pages of other web sites\n",
         OperatorAccess.Missing => "unauthorized: an operator bearer token is required\n",
         _ => "unauthorized: the operator token is not valid\n",
     };
 
-    /// <summary>The status code for a refusal: 403 off loopback without tokens, 401 otherwise.</summary>
-    public static int StatusCode(OperatorAccess access) => access == OperatorAccess.NotLoopback ? 403 : 401;
+    /// <summary>The status code for a refusal: 403 off loopback or cross-site without tokens, 401 otherwise.</summary>
+    public static int StatusCode(OperatorAccess access) => access is OperatorAccess.NotLoopback or OperatorAccess.CrossSite ? 403 : 401;
 
     /// <param name="authorization">The <c>Authorization</c> header; null or empty when absent.</param>
     public OperatorAccess Check(string? authorization, IPAddress? client)
