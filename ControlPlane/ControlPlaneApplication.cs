@@ -1,4 +1,5 @@
 using System.Net;
+using Edge.Contracts;
 using Edge.ControlPlane.Configuration;
 using Edge.ControlPlane.Health;
 using Edge.ControlPlane.Metrics;
@@ -43,6 +44,15 @@ public static class ControlPlaneApplication
         });
         builder.Services.AddControlPlane(builder.Configuration).AddSteering();
         builder.Services.AddRoutingCore();
+        builder.Services.AddOperatorAuthentication(
+            (scheme, services) =>
+            {
+                var value = services.GetRequiredService<IOptions<ControlPlaneOptions>>().Value;
+                scheme.Tokens = [.. value.AdminTokens];
+                scheme.Realm = "edge-control-plane";
+                scheme.TokensKey = "ControlPlane:AdminTokens";
+            },
+            (scheme, services) => scheme.Keys = [.. services.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.NodeKeys]);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -57,13 +67,17 @@ public static class ControlPlaneApplication
             app.UseForwardedHeaders(ForwardedHeaders(options));
         }
 
-        Security.OperatorAuthentication.Use(app, options.AdminTokens);
+        // Static assets of the pages are public and served before routing.
+        Pages.PageEndpoints.UseAssets(app);
         app.UseRouting();
+        // Every endpoint needs an operator unless it is marked anonymous (players, probes, metrics) or a node's own.
+        app.UseAuthentication();
+        app.UseAuthorization();
 
-        app.MapGet("/healthz", () => "ok\n");
-        app.MapGet("/readyz", () => "ready\n");
+        app.MapGet("/healthz", () => "ok\n").AllowAnonymous();
+        app.MapGet("/readyz", () => "ready\n").AllowAnonymous();
         var metrics = app.Services.GetRequiredService<ControlPlaneMetrics>();
-        app.Map("/metrics", branch => branch.UseMetricServer(settings => settings.Registry = metrics.Registry, url: null));
+        app.MapMetrics("/metrics", metrics.Registry).AllowAnonymous();
         NodeEndpoints.Map(app);
         SteeringEndpoints.Map(app);
         Pages.PageEndpoints.Map(app);

@@ -2,6 +2,8 @@
 # Brings up a local CDN: a generated sample title (or the source file named as the first argument), an origin
 # serving it, a control plane and three edge nodes in two sites that report to it, the edges filled with the
 # title; then prints the player and operator pages. Stops everything it started on Ctrl+C.
+# Operator endpoints need a token made for this run (printed once), and each edge reports with its own node
+# token, derived from a key made for this run: the demo runs as safely as a real deployment should.
 # Settings (environment): ORIGIN_PORT (8000), EDGE_PORT (8081, then the next two), CONTROL_PORT (8090),
 # DEMO_DIR (.demo), DEMO_SOURCE_SECONDS (20), DEMO_CONFIGURATION (Release), DEMO_NO_BUILD=1 to use the existing build.
 set -euo pipefail
@@ -42,12 +44,21 @@ else
 fi
 
 
+# Secrets of this run: the operator token and the key each node's heartbeat token is derived from.
+secret() { openssl rand -hex 32; }
+node_token() { printf %s "$1" | openssl dgst -sha256 -hmac "$node_key" -r | cut -d' ' -f1; }
+admin_token="$(secret)"
+node_key="$(secret)"
+(umask 077 && printf 'Authorization: Bearer %s\n' "$admin_token" >"$work/run/operator.header")
+auth=(-H "@$work/run/operator.header")
+if [ -z "$admin_token" ] || [ -z "$(node_token check)" ]; then echo "edge: openssl could not make this run's tokens" >&2; exit 1; fi
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -f "$work"/run/*.pid
+  rm -f "$work"/run/*.pid "$work/run/operator.header"
   echo "edge: stopped"
 }
 # Ctrl+C (or a TERM) is the normal way to stop: exit 0 after cleaning up. Any other exit keeps its status.
@@ -88,12 +99,15 @@ started() {
 
 dotnet Encoder/bin/$configuration/net10.0/Encoder.dll serve --content "$work/origin" --urls "http://127.0.0.1:$origin_port" >"$work/logs/origin.log" 2>&1 &
 started origin $!
-dotnet ControlPlane/bin/$configuration/net10.0/ControlPlane.dll --urls "http://127.0.0.1:$control_port" \
+# Secrets go in the environment, which other users cannot read, not on command lines, which they can.
+ControlPlane__AdminTokens__0="$admin_token" ControlPlane__NodeKeys__0="$node_key" \
+  dotnet ControlPlane/bin/$configuration/net10.0/ControlPlane.dll --urls "http://127.0.0.1:$control_port" \
   --ControlPlane:TopologyFile="$work/topology.json" >"$work/logs/control-plane.log" 2>&1 &
 started control-plane $!
 for i in 0 1 2; do
   n=$((i + 1))
   mkdir -p "$work/cache-$n"
+  Edge__AdminTokens__0="$admin_token" Edge__ControlPlaneToken="$(node_token "edge-$n")" \
   dotnet EdgeServer/bin/$configuration/net10.0/EdgeServer.dll --urls "http://127.0.0.1:${edge_ports[$i]}" \
     --Edge:CacheDirectory="$work/cache-$n" --Edge:OriginUrl="http://127.0.0.1:$origin_port" \
     --Edge:NodeId="edge-$n" --Edge:CacheMaxBytes=1073741824 \
@@ -115,20 +129,20 @@ done
 # Every edge gets the whole title before the first viewer: a proactive fill, then its progress.
 fills=()
 for i in 0 1 2; do
-  fills+=("$(curl -s -o /dev/null -w '%header{location}' -X POST -H 'content-type: application/json' \
+  fills+=("$(curl -s -o /dev/null -w '%header{location}' -X POST -H 'content-type: application/json' "${auth[@]}" \
     -d '{"manifest":"/sample/master.m3u8"}' "http://127.0.0.1:${edge_ports[$i]}/admin/fills")")
 done
 for _ in $(seq 1 300); do
   done_count=0
   for i in 0 1 2; do
-    state="$(curl -s "http://127.0.0.1:${edge_ports[$i]}${fills[$i]}" | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p')"
+    state="$(curl -s "${auth[@]}" "http://127.0.0.1:${edge_ports[$i]}${fills[$i]}" | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p')"
     if [ "$state" = done ] || [ "$state" = failed ]; then done_count=$((done_count + 1)); fi
   done
   if [ "$done_count" = 3 ]; then break; fi
   sleep 0.2
 done
 for i in 0 1 2; do
-  progress="$(curl -s "http://127.0.0.1:${edge_ports[$i]}${fills[$i]}" \
+  progress="$(curl -s "${auth[@]}" "http://127.0.0.1:${edge_ports[$i]}${fills[$i]}" \
     | sed -n 's/.*"state":"\([a-z-]*\)".*"objectsTotal":\([0-9]*\),"objectsDone":\([0-9]*\).*"bytesDone":\([0-9]*\).*/\1, \3 of \2 objects, \4 bytes/p')"
   echo "edge: edge-$((i + 1)) proactive fill: $progress"
 done
@@ -138,6 +152,7 @@ echo "edge: origin         http://127.0.0.1:$origin_port/sample/master.m3u8"
 for i in 0 1 2; do
   echo "edge: edge-$((i + 1)) (${edge_sites[$i]})  http://127.0.0.1:${edge_ports[$i]}/sample/master.m3u8"
 done
+echo "edge: operator token $admin_token   (Authorization: Bearer, for /admin on the edges and /v1/nodes, /v1/topology, /v1/explain)"
 echo "edge: control plane  $cp/v1/nodes   $cp/v1/topology   $cp/metrics"
 echo "edge: steer          $cp/v1/steer/sample/master.m3u8   (302 to the chosen edge; ?format=json for the ranked list)"
 echo "edge: play           $play   (content-steered master playlist)"
@@ -146,6 +161,6 @@ if command -v ffprobe >/dev/null 2>&1; then
   ffprobe -v fatal -show_entries format=duration -of default=nw=1 "$play" | sed 's/^/edge: sample title played through steering, /'
 fi
 echo "edge: player page   $cp/player?src=/sample/master.m3u8   (DASH: $cp/player?src=/sample/manifest.mpd)"
-echo "edge: operator page $cp/operator"
+echo "edge: operator page $cp/operator#token=$admin_token"
 echo "edge: logs in $work/logs; press Ctrl+C to stop"
 wait

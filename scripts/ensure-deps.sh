@@ -8,6 +8,8 @@ missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+# The demo makes its tokens and derives each node's heartbeat token with openssl.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ "${1:-}" = --tests ]; then
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)

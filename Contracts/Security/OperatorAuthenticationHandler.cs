@@ -101,18 +101,29 @@ public sealed class OperatorAuthenticationHandler(IOptionsMonitor<OperatorAuthen
 /// <summary>Registers the operator scheme and makes its policy the fallback for every endpoint.</summary>
 public static class OperatorAuthenticationExtensions
 {
-    public static IServiceCollection AddOperatorAuthentication(this IServiceCollection services, Action<OperatorAuthenticationOptions, IServiceProvider> configure)
+    public static IServiceCollection AddOperatorAuthentication(this IServiceCollection services, Action<OperatorAuthenticationOptions, IServiceProvider> configure) =>
+        services.AddOperatorAuthentication(configure, null);
+
+    /// <summary>Also registers the node scheme and its policy, for endpoints a node calls about itself.</summary>
+    public static IServiceCollection AddOperatorAuthentication(this IServiceCollection services, Action<OperatorAuthenticationOptions, IServiceProvider> configure, Action<NodeAuthenticationOptions, IServiceProvider>? nodes)
     {
         // No default scheme: authentication runs only where an endpoint's policy asks, never on the hit path.
         AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
-        services.AddAuthentication()
+        var authentication = services.AddAuthentication()
             .AddScheme<OperatorAuthenticationOptions, OperatorAuthenticationHandler>(OperatorAuthenticationHandler.SchemeName, _ => { });
         services.AddOptions<OperatorAuthenticationOptions>(OperatorAuthenticationHandler.SchemeName).Configure<IServiceProvider>(configure);
-        services.AddAuthorizationBuilder()
-            .AddPolicy(OperatorAuthenticationHandler.PolicyName, Policy())
-            .SetFallbackPolicy(Policy());
+        var authorization = services.AddAuthorizationBuilder()
+            .AddPolicy(OperatorAuthenticationHandler.PolicyName, Policy(OperatorAuthenticationHandler.SchemeName))
+            .SetFallbackPolicy(Policy(OperatorAuthenticationHandler.SchemeName));
+        if (nodes is not null)
+        {
+            authentication.AddScheme<NodeAuthenticationOptions, NodeAuthenticationHandler>(NodeAuthenticationHandler.SchemeName, _ => { });
+            services.AddOptions<NodeAuthenticationOptions>(NodeAuthenticationHandler.SchemeName).Configure<IServiceProvider>(nodes);
+            authorization.AddPolicy(NodeAuthenticationHandler.PolicyName, Policy(NodeAuthenticationHandler.SchemeName));
+        }
+
         return services;
     }
 
-    private static AuthorizationPolicy Policy() => new AuthorizationPolicyBuilder(OperatorAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build();
+    private static AuthorizationPolicy Policy(string scheme) => new AuthorizationPolicyBuilder(scheme).RequireAuthenticatedUser().Build();
 }

@@ -36,8 +36,17 @@ public sealed class ControlPlaneOptions
     /// <summary>Signing of the edge URLs handed to players (<c>ControlPlane:UrlSigning:*</c>).</summary>
     public UrlSigningOptions UrlSigning { get; } = new();
 
-    /// <summary>Bearer tokens edges must present with their heartbeats (<c>Edge:ControlPlaneToken</c>); several while rotating.</summary>
-    /// <remarks>Defaults to none: heartbeats are accepted from anyone who can reach the control plane.</remarks>
+    /// <summary>
+    /// Secrets that give each node its own heartbeat token, <c>hex(HMAC-SHA256(key, nodeId))</c>, set at the node as
+    /// <c>Edge:ControlPlaneToken</c>; a token opens only its own node's reports. List two while rotating.
+    /// </summary>
+    /// <remarks>
+    /// Defaults to none: reports are heard unverified, and a node's own <c>/readyz</c> probes overrule them within one
+    /// probe interval.
+    /// </remarks>
+    public IList<string> NodeKeys { get; } = [];
+
+    /// <summary>No longer accepted: one shared token let any node speak for every other. Use <see cref="NodeKeys"/>.</summary>
     public IList<string> NodeTokens { get; } = [];
 
     /// <summary>Bearer tokens accepted on the operator APIs (nodes, topology, explain); list two while rotating.</summary>

@@ -11,11 +11,16 @@ internal sealed class ControlPlaneOptionsValidator : IValidateOptions<ControlPla
     public ValidateOptionsResult Validate(string? name, ControlPlaneOptions options)
     {
         var failures = new List<string>();
-        for (var i = 0; i < options.NodeTokens.Count; i++)
+        if (options.NodeTokens.Count > 0)
         {
-            if (!Edge.Contracts.OperatorTokens.IsAcceptable(options.NodeTokens[i]))
+            failures.Add($"{Prefix}{nameof(ControlPlaneOptions.NodeTokens)} is no longer accepted (one token spoke for every node): set {Prefix}{nameof(ControlPlaneOptions.NodeKeys)}:0 and give each edge its own token, HMAC-SHA256 of its node id under that key");
+        }
+
+        for (var i = 0; i < options.NodeKeys.Count; i++)
+        {
+            if (!Edge.Contracts.OperatorTokens.IsAcceptable(options.NodeKeys[i]))
             {
-                failures.Add($"{Prefix}{nameof(ControlPlaneOptions.NodeTokens)}:{i} must be at least {Edge.Contracts.OperatorTokens.MinimumLength} characters without spaces");
+                failures.Add($"{Prefix}{nameof(ControlPlaneOptions.NodeKeys)}:{i} must be at least {Edge.Contracts.OperatorTokens.MinimumLength} characters without spaces (e.g. openssl rand -hex 32)");
             }
         }
 

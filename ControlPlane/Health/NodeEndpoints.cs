@@ -6,6 +6,7 @@ using Edge.ControlPlane.Steering;
 using Edge.ControlPlane.Topology;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -22,26 +23,15 @@ internal static class NodeEndpoints
         var topology = app.Services.GetRequiredService<TopologyStore>();
         var metrics = app.Services.GetRequiredService<ControlPlaneMetrics>();
 
-        var nodeTokens = app.Services.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.NodeTokens;
-        var nodeCredentials = nodeTokens.Count > 0 ? new OperatorTokens(nodeTokens) : null;
         app.MapPost("/v1/nodes/{id}/heartbeat", async (HttpContext context, string id) =>
         {
-            // With node tokens configured, only edges that present one are heard.
-            if (nodeCredentials is not null
-                && nodeCredentials.Check(context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null, context.Connection.RemoteIpAddress) != OperatorAccess.Allowed)
-            {
-                metrics.Heartbeats.WithLabels("unauthorized").Inc();
-                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"edge-nodes\"";
-                await PlayerHttp.TextAsync(context, StatusCodes.Status401Unauthorized, "unauthorized: a node token is required\n");
-                return;
-            }
-
             NodeReport? report;
             try
             {
-                if (context.Request.ContentLength > MaxReportBytes)
+                // Enforced by the server for chunked bodies too, not only from Content-Length.
+                if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
                 {
-                    throw new JsonException($"a report is at most {MaxReportBytes} bytes");
+                    limit.MaxRequestBodySize = MaxReportBytes;
                 }
 
                 report = await JsonSerializer.DeserializeAsync(context.Request.Body, ContractsJsonContext.Default.NodeReport, context.RequestAborted);
@@ -52,15 +42,22 @@ internal static class NodeEndpoints
                 await PlayerHttp.TextAsync(context, StatusCodes.Status400BadRequest, "invalid heartbeat: " + ex.Message + "\n");
                 return;
             }
-
-            if (report is null || report.NodeId != id)
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
                 metrics.Heartbeats.WithLabels("invalid").Inc();
-                await PlayerHttp.TextAsync(context, StatusCodes.Status400BadRequest, $"invalid heartbeat: the body's nodeId must be '{id}'\n");
+                await PlayerHttp.TextAsync(context, StatusCodes.Status413PayloadTooLarge, $"invalid heartbeat: a report is at most {MaxReportBytes} bytes\n");
                 return;
             }
 
-            if (!tracker.RecordHeartbeat(report))
+            if ((report is null ? "the body is empty" : NodeReportRules.Problem(report, id)) is { } problem)
+            {
+                metrics.Heartbeats.WithLabels("invalid").Inc();
+                await PlayerHttp.TextAsync(context, StatusCodes.Status400BadRequest, "invalid heartbeat: " + problem + "\n");
+                return;
+            }
+
+            var verified = context.User.HasClaim(NodeAuthenticationHandler.VerifiedClaim, id);
+            if (!tracker.RecordHeartbeat(report!, verified))
             {
                 metrics.Heartbeats.WithLabels("unknown_node").Inc();
                 await PlayerHttp.TextAsync(context, StatusCodes.Status404NotFound, $"node '{id}' is not in the topology\n");
@@ -69,7 +66,7 @@ internal static class NodeEndpoints
 
             metrics.Heartbeats.WithLabels("accepted").Inc();
             context.Response.StatusCode = StatusCodes.Status204NoContent;
-        });
+        }).RequireAuthorization(NodeAuthenticationHandler.PolicyName);
 
         app.MapGet("/v1/nodes", (HttpContext context) =>
         {
@@ -101,7 +98,7 @@ internal static class NodeEndpoints
             }).ToList();
             context.Response.Headers.CacheControl = "no-store";
             return context.Response.WriteAsJsonAsync(new NodeList(view.At, nodes), ControlPlaneJsonContext.Default.NodeList, "application/json", context.RequestAborted);
-        });
+        }).RequireAuthorization(OperatorAuthenticationHandler.PolicyName);
 
         app.MapGet("/v1/topology", (HttpContext context) =>
         {
@@ -118,6 +115,6 @@ internal static class NodeEndpoints
             };
             context.Response.Headers.CacheControl = "no-store";
             return context.Response.WriteAsJsonAsync(report, ControlPlaneJsonContext.Default.TopologyReport, "application/json", context.RequestAborted);
-        });
+        }).RequireAuthorization(OperatorAuthenticationHandler.PolicyName);
     }
 }

@@ -42,6 +42,12 @@ internal sealed class NodeHealth(string nodeId)
 
     public NodeReport? LastReport { get; set; }
 
+    /// <summary>The last report proved it came from the node (a node key is configured and its token matched).</summary>
+    public bool LastReportVerified { get; set; } = true;
+
+    /// <summary>Until then, unverified reports are ignored: a probe contradicted them.</summary>
+    public DateTimeOffset? ReportsOverruledUntil { get; set; }
+
     public DateTimeOffset? LastProbeOk { get; set; }
 
     public int ConsecutiveProbeFailures { get; set; }

@@ -54,8 +54,11 @@ internal sealed partial class NodeHealthTracker
         }
     }
 
-    /// <summary>Records a heartbeat; false if the node is not in the topology.</summary>
-    public bool RecordHeartbeat(NodeReport report)
+    /// <summary>
+    /// Records a heartbeat; false if the node is not in the topology. An unverified report (no node keys) is ignored
+    /// while the node's own probes have lately contradicted what reports said.
+    /// </summary>
+    public bool RecordHeartbeat(NodeReport report, bool verified = true)
     {
         if (_topology.Current.FindNode(report.NodeId) is null)
         {
@@ -66,6 +69,12 @@ internal sealed partial class NodeHealthTracker
         bool changed;
         lock (health.Gate)
         {
+            if (!verified && health.ReportsOverruledUntil is { } until && _time.GetUtcNow() < until)
+            {
+                return true;
+            }
+
+            health.LastReportVerified = verified;
             changed = health.LastReport is not { } last || last.Ready != report.Ready || last.Draining != report.Draining
                 || last.Healthy != report.Healthy || health.State == NodeState.Down;
             health.LastHeartbeat = _time.GetUtcNow();
@@ -107,6 +116,15 @@ internal sealed partial class NodeHealthTracker
             {
                 var ready = result == ProbeResult.Ready;
                 var draining = result == ProbeResult.Draining;
+                if (health is { LastReportVerified: false, LastReport: { } report } && (!report.Healthy || report.Ready != ready || report.Draining != draining))
+                {
+                    // Anyone may send an unverified report: the node's own answer wins, and reports are not heard for a while.
+                    health.LastReport = null;
+                    health.LastHeartbeat = null;
+                    health.ReportsOverruledUntil = _time.GetUtcNow() + OverruleDuration;
+                    LogOverruled(_logger, nodeId, ready ? "ready" : draining ? "draining" : "not ready");
+                }
+
                 changed = wasFailing || health.LastProbeOk is null || health.Ready != ready || health.Draining != draining;
                 health.ConsecutiveProbeFailures = 0;
                 health.LastProbeError = null;
@@ -121,6 +139,9 @@ internal sealed partial class NodeHealthTracker
             Refresh();
         }
     }
+
+    /// <summary>How long unverified reports are ignored once a probe contradicted them.</summary>
+    public TimeSpan OverruleDuration => _options.ProbeInterval * 30;
 
     /// <summary>Judges every node at the current time and publishes a new view.</summary>
     public HealthView Refresh()
@@ -154,7 +175,9 @@ internal sealed partial class NodeHealthTracker
         lock (health.Gate)
         {
             var report = health.LastReport;
-            var heartbeatStale = health.LastHeartbeat is { } beat && now - beat > _heartbeatWindow;
+            // An unverified sender that went quiet does not outweigh probes that answered since.
+            var heartbeatStale = health.LastHeartbeat is { } beat && now - beat > _heartbeatWindow
+                && (health.LastReportVerified || health.LastProbeOk is not { } probed || probed < beat);
             var probesFailing = health.ConsecutiveProbeFailures >= _options.DownAfterFailedProbes;
             var heardFrom = health.LastHeartbeat is not null || health.LastProbeOk is not null;
             var unhealthy = report is { Healthy: false } && !heartbeatStale;
@@ -242,6 +265,9 @@ internal sealed partial class NodeHealthTracker
 
     [LoggerMessage(1, LogLevel.Information, "Node {Node} (site {Site}) is up; ramping up over {Ramp}")]
     private static partial void LogUp(ILogger logger, string node, string site, TimeSpan ramp);
+
+    [LoggerMessage(3, LogLevel.Warning, "Node {Node}'s probe found it {Probe}, which its unverified heartbeats denied; they are ignored for a while (set ControlPlane:NodeKeys to verify them)")]
+    private static partial void LogOverruled(ILogger logger, string node, string probe);
 
     [LoggerMessage(2, LogLevel.Warning, "Node {Node} (site {Site}) is down: {Reason}")]
     private static partial void LogDown(ILogger logger, string node, string site, string reason);

@@ -18,7 +18,28 @@ internal static class PageEndpoints
         "connect-src 'self' http: https:; media-src 'self' blob: http: https:; worker-src 'self' blob:; " +
         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+    /// <summary>The pages' scripts, styles and vendored players under <c>/ui/</c>: public files, served before routing.</summary>
+    public static void UseAssets(WebApplication app)
+    {
+        var files = Files();
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(AssetPrefix, StringComparison.Ordinal), branch => branch.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = files,
+            RequestPath = AssetPrefix,
+            OnPrepareResponse = file => Secure(file.Context.Response),
+        }));
+    }
+
+    /// <summary>The pages themselves hold no data, so anyone may load them; the APIs they call decide.</summary>
     public static void Map(WebApplication app)
+    {
+        var files = Files();
+        app.MapGet("/", () => Results.Redirect("/operator")).AllowAnonymous();
+        MapPage(app, "/player", files.GetFileInfo("player.html"));
+        MapPage(app, "/operator", files.GetFileInfo("operator.html"));
+    }
+
+    private static PhysicalFileProvider Files()
     {
         var root = Path.Combine(AppContext.BaseDirectory, "wwwroot");
         if (!Directory.Exists(root))
@@ -26,17 +47,7 @@ internal static class PageEndpoints
             throw new InvalidOperationException($"The control plane's pages are missing: no folder {root}");
         }
 
-        var files = new PhysicalFileProvider(root);
-        app.UseWhen(context => context.Request.Path.StartsWithSegments(AssetPrefix, StringComparison.Ordinal), branch => branch.UseStaticFiles(new StaticFileOptions
-        {
-            FileProvider = files,
-            RequestPath = AssetPrefix,
-            OnPrepareResponse = file => Secure(file.Context.Response),
-        }));
-
-        app.MapGet("/", () => Results.Redirect("/operator"));
-        MapPage(app, "/player", files.GetFileInfo("player.html"));
-        MapPage(app, "/operator", files.GetFileInfo("operator.html"));
+        return new PhysicalFileProvider(root);
     }
 
     private static void MapPage(WebApplication app, string path, IFileInfo page)
@@ -46,7 +57,7 @@ internal static class PageEndpoints
             throw new InvalidOperationException($"The control plane's page {page.Name} is missing from wwwroot");
         }
 
-        app.MapMethods(path, ["GET", "HEAD"], async context =>
+        app.MapMethods(path, ["GET", "HEAD"], async (HttpContext context) =>
         {
             Secure(context.Response);
             context.Response.ContentType = "text/html; charset=utf-8";
@@ -55,7 +66,7 @@ internal static class PageEndpoints
             {
                 await context.Response.SendFileAsync(page, context.RequestAborted);
             }
-        });
+        }).AllowAnonymous();
     }
 
     // Revalidated on every load (the static files carry validators), so a new build's pages are seen at once.

@@ -56,11 +56,12 @@ internal sealed partial class SteeringEndpoints
     {
         var endpoints = app.Services.GetRequiredService<SteeringEndpoints>();
         string[] methods = ["GET", "HEAD", "OPTIONS"];
-        app.MapMethods(SteerPrefix + "/{**path}", methods, endpoints.SteerAsync);
-        app.MapMethods(PlayPrefix + "/{**path}", methods, endpoints.PlayAsync);
-        app.MapMethods(HlsSteeringPath, methods, (HttpContext c) => endpoints.SteeringManifestAsync(c, "PATHWAY-PRIORITY"));
-        app.MapMethods(DashSteeringPath, methods, (HttpContext c) => endpoints.SteeringManifestAsync(c, "SERVICE-LOCATION-PRIORITY"));
-        app.MapGet("/v1/explain", endpoints.ExplainAsync);
+        // Players' endpoints are anonymous; explain shows the operator's view and falls to the operator policy.
+        app.MapMethods(SteerPrefix + "/{**path}", methods, endpoints.SteerAsync).AllowAnonymous();
+        app.MapMethods(PlayPrefix + "/{**path}", methods, endpoints.PlayAsync).AllowAnonymous();
+        app.MapMethods(HlsSteeringPath, methods, (HttpContext c) => endpoints.SteeringManifestAsync(c, "PATHWAY-PRIORITY")).AllowAnonymous();
+        app.MapMethods(DashSteeringPath, methods, (HttpContext c) => endpoints.SteeringManifestAsync(c, "SERVICE-LOCATION-PRIORITY")).AllowAnonymous();
+        app.MapGet("/v1/explain", endpoints.ExplainAsync).RequireAuthorization(OperatorAuthenticationHandler.PolicyName);
     }
 
     private async Task SteerAsync(HttpContext context)

@@ -7,6 +7,12 @@
   const refreshMs = Math.max(250, Number(params.get('refresh')) || 1000);
   const $ = id => document.getElementById(id);
   const tokenInput = $('token');
+  // A link may carry the token in its fragment (never sent to a server); it moves to this tab's storage at once.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get('token')) {
+    sessionStorage.setItem('edge-operator-token', fragment.get('token').trim());
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   tokenInput.value = sessionStorage.getItem('edge-operator-token') || '';
   tokenInput.addEventListener('change', () => { sessionStorage.setItem('edge-operator-token', tokenInput.value.trim()); refresh(); });
   $('settings').addEventListener('submit', e => e.preventDefault());

@@ -26,7 +26,11 @@ public sealed class DemoCdn : IAsyncDisposable
 
     public string ControlPlaneUrl { get; }
 
-    public string OperatorPageUrl => ControlPlaneUrl + "/operator";
+    /// <summary>The operator token the demo made for this run (and printed once).</summary>
+    public string AdminToken => System.Text.RegularExpressions.Regex.Match(Output, "edge: operator token ([0-9a-f]+)").Groups[1].Value;
+
+    /// <summary>The operator page with this run's token in its fragment, as the demo prints it.</summary>
+    public string OperatorPageUrl => ControlPlaneUrl + "/operator#token=" + AdminToken;
 
     public bool HasExited => _process.HasExited;
 

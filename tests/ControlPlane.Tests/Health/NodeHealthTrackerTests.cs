@@ -155,4 +155,67 @@ public sealed class NodeHealthTrackerTests
         Assert.Equal(2, world.Tracker.View.Topology.Nodes.Count);
         Assert.False(world.Tracker.RecordHeartbeat(new Contracts.NodeReport { NodeId = "ams-3", Ready = true }));
     }
+
+    [Fact]
+    public void RecordProbe_ReadyAfterForgedUnhealthyFlood_UpWithinOneProbeAndFloodIgnored()
+    {
+        using var world = SteeringWorld.Create(OneSite);
+        world.Tracker.RecordProbe("ams-1", ProbeResult.Ready);
+        Forged(world, "ams-1", healthy: false);
+        Assert.Equal(NodeState.Down, Status(world, "ams-1").State);
+
+        world.Time.Advance(world.Options.ProbeInterval);
+        world.Tracker.RecordProbe("ams-1", ProbeResult.Ready);
+        for (var i = 0; i < 100; i++)
+        {
+            Forged(world, "ams-1", healthy: false);
+        }
+
+        var status = Status(world, "ams-1");
+        Assert.Equal(NodeState.Up, status.State);
+        Assert.True(status.Eligible);
+    }
+
+    [Fact]
+    public void Refresh_OneForgedReportToAReplicaTheNodeDoesNotReportTo_ProbesKeepItUp()
+    {
+        using var world = SteeringWorld.Create(OneSite);
+        world.Tracker.RecordProbe("ams-1", ProbeResult.Ready);
+        Forged(world, "ams-1", healthy: true);
+
+        for (var i = 0; i < 10; i++)
+        {
+            world.Time.Advance(world.Options.ProbeInterval);
+            world.Tracker.RecordProbe("ams-1", ProbeResult.Ready);
+            Assert.Equal(NodeState.Up, Status(world, "ams-1").State);
+        }
+    }
+
+    [Fact]
+    public void RecordHeartbeat_VerifiedUnhealthy_DownWhateverTheProbesSay()
+    {
+        using var world = SteeringWorld.Create(OneSite);
+        world.Tracker.RecordProbe("ams-1", ProbeResult.Ready);
+        Assert.True(world.Tracker.RecordHeartbeat(new Contracts.NodeReport { NodeId = "ams-1", Ready = true, Healthy = false }, verified: true));
+
+        world.Time.Advance(world.Options.ProbeInterval);
+        world.Tracker.RecordProbe("ams-1", ProbeResult.Ready);
+
+        Assert.Equal(NodeState.Down, Status(world, "ams-1").State);
+    }
+
+    [Fact]
+    public void RecordHeartbeat_UnverifiedAndAgreeingWithProbes_Heard()
+    {
+        using var world = SteeringWorld.Create(OneSite);
+        world.Tracker.RecordProbe("ams-1", ProbeResult.Ready);
+        Assert.True(world.Tracker.RecordHeartbeat(new Contracts.NodeReport { NodeId = "ams-1", Ready = true, EgressBitsPerSecond = 123 }, verified: false));
+
+        world.Tracker.RecordProbe("ams-1", ProbeResult.Ready);
+
+        Assert.Equal(123, Status(world, "ams-1").ReportedEgressBps);
+    }
+
+    private static void Forged(SteeringWorld world, string id, bool healthy) =>
+        Assert.True(world.Tracker.RecordHeartbeat(new Contracts.NodeReport { NodeId = id, Ready = healthy, Healthy = healthy }, verified: false));
 }

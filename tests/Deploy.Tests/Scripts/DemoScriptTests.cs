@@ -15,7 +15,15 @@ public sealed class DemoScriptTests
         await using var demo = await DemoCdn.StartAsync(directory.Path, sourceSeconds: 4, patience: TimeSpan.FromMinutes(5));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
+        // Safe by default: the operator APIs need this run's token, and every edge is heard with its own node token.
+        Assert.Matches("^[0-9a-f]{64}$", demo.AdminToken);
+        using (var refused = await http.GetAsync(demo.ControlPlaneUrl + "/v1/nodes"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
         // Up: two sites, three edges reporting, each filled with the title, and both pages served.
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", demo.AdminToken);
         using var nodes = JsonDocument.Parse(await http.GetStringAsync(demo.ControlPlaneUrl + "/v1/nodes"));
         Assert.Equal(3, nodes.RootElement.GetProperty("nodes").EnumerateArray().Count(n => n.GetProperty("state").GetString() == "up"));
         Assert.Equal(3, CountLines(demo.Output, "proactive fill: done"));
