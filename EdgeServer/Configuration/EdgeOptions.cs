@@ -76,6 +76,14 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to 8 MiB.</remarks>
     public long MemoryCacheMaxObjectBytes { get; set; } = 8L * 1024 * 1024;
 
+    /// <summary>
+    /// Forward requests with methods the cache does not answer (POST, PUT, DELETE, PATCH...) to the origin, under the
+    /// same slots (<see cref="OriginMaxConcurrentFills"/>) and timeouts as fills; a success invalidates the stored
+    /// target and any same-origin <c>Location</c>/<c>Content-Location</c> (RFC 9111 §4.4).
+    /// </summary>
+    /// <remarks>Defaults to false: a video edge answers them 405, so no client can reach the origin or drop cached objects with them.</remarks>
+    public bool ForwardUnsafeMethods { get; set; }
+
     /// <summary>Most fills this node runs against its origin at once; further misses wait for a slot.</summary>
     /// <remarks>Defaults to 64. Protects the origin from a flood of distinct cold URLs.</remarks>
     public int OriginMaxConcurrentFills { get; set; } = 64;

@@ -70,6 +70,7 @@ internal sealed class EdgeMetrics
         FillJobs = factory.CreateCounter("edge_fill_jobs_total", "Proactive fill jobs finished, by state (done, failed).", ["state"]);
         IntegrityFailures = factory.CreateCounter("edge_integrity_failures_total", "Cached objects whose bytes did not match the checksums written at fill time; each was dropped and never sent.");
         cache.IntegrityFailures = () => IntegrityFailures.Inc();
+        Invalidations = factory.CreateCounter("edge_invalidations_total", "Stored objects dropped because an unsafe method forwarded to the origin succeeded on them (RFC 9111 4.4).");
         OriginFillsActive = factory.CreateGauge("edge_origin_fills_active", "Fills running against the origin now (at most Edge:OriginMaxConcurrentFills).");
         var refused = factory.CreateCounter("edge_connections_refused_total", "Client connections closed at once because their address held Edge:Limits:MaxConnectionsPerClient already.");
         Registry.AddBeforeCollectCallback(() => refused.IncTo(connections?.Refused ?? 0));
@@ -114,6 +115,9 @@ internal sealed class EdgeMetrics
     public Counter CollapsedRequests { get; }
 
     public Counter IntegrityFailures { get; }
+
+    /// <summary>Objects invalidated by a successful forwarded unsafe method.</summary>
+    public Counter Invalidations { get; }
 
     public Gauge OriginFillsActive { get; }
 

@@ -119,6 +119,28 @@ internal sealed partial class FillCoordinator : IDisposable
         _originSlots.Dispose();
     }
 
+    /// <summary>
+    /// Takes one of the <c>Edge:OriginMaxConcurrentFills</c> slots for a request forwarded to the origin uncached
+    /// (an unsafe method), waiting up to the origin response timeout; false when none came free. Release with
+    /// <see cref="ReleaseOriginSlot"/>.
+    /// </summary>
+    public async Task<bool> TakeForwardSlotAsync()
+    {
+        if (!await TakeOriginSlotAsync().ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        _metrics.OriginFillsActive.Inc();
+        return true;
+    }
+
+    public void ReleaseOriginSlot()
+    {
+        _metrics.OriginFillsActive.Dec();
+        _originSlots.Release();
+    }
+
     /// <summary>Waits up to the origin response timeout for a free fill slot.</summary>
     private async Task<bool> TakeOriginSlotAsync()
     {
@@ -206,7 +228,8 @@ internal sealed partial class FillCoordinator : IDisposable
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {
             LogOriginUnreachable(_logger, fill.Key, ex.Message);
-            return Reject(fill, FillOutcome.OriginError, "unreachable", "origin unreachable: " + ex.Message);
+            // The client hears the failure's class; the origin's address and the socket error go to the log only.
+            return Reject(fill, FillOutcome.OriginError, "unreachable", "origin unreachable");
         }
 
         using (response)

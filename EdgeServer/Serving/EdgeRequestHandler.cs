@@ -46,6 +46,9 @@ internal sealed partial class EdgeRequestHandler
     private readonly UrlSignature _signature;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? _allowedExtensions;
     private readonly bool _signingRequired;
+    private readonly bool _forwardUnsafe;
+    private readonly Uri _originUrl;
+    private readonly TimeSpan _originTimeout;
     private readonly StringValues _corsOrigin;
     private readonly string _nodeToken;
     private readonly StringValues _statusHit;
@@ -69,6 +72,9 @@ internal sealed partial class EdgeRequestHandler
         _maxPathLength = value.MaxPathLength;
         _signature = new UrlSignature(value.UrlSigning.ParsedKeys());
         _signingRequired = value.UrlSigning.Required;
+        _forwardUnsafe = value.ForwardUnsafeMethods;
+        _originUrl = Uri.TryCreate(value.OriginUrl, UriKind.Absolute, out var originUrl) ? originUrl : new Uri("http://origin.invalid");
+        _originTimeout = value.OriginResponseTimeout;
         // Looked up by span, so a request's extension is never copied into a string.
         _allowedExtensions = value.AllowedExtensions.Count > 0
             ? new HashSet<string>(value.AllowedExtensions, StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>()
@@ -206,6 +212,13 @@ internal sealed partial class EdgeRequestHandler
         var hash = CacheKey.Hash(key!);
         if (!isHead && !HttpMethods.IsGet(method))
         {
+            if (!_forwardUnsafe)
+            {
+                headers.Allow = AllowedMethods;
+                await WriteTextAsync(context, StatusCodes.Status405MethodNotAllowed, "method not allowed: this edge serves GET and HEAD\n");
+                return default;
+            }
+
             return await ForwardAsync(context, hash, key!);
         }
 
@@ -306,28 +319,58 @@ internal sealed partial class EdgeRequestHandler
         var request = context.Request;
         var response = context.Response;
         response.Headers[CacheStatus.HeaderName] = _nodeToken + "; fwd=method";
-        HttpResponseMessage upstream;
-        try
+
+        // Unsafe methods are never collapsed, so they queue for the same origin slots as fills do.
+        if (!await _fills.TakeForwardSlotAsync())
         {
-            upstream = await _origin.ForwardAsync(request.Method, key, request.Body, request.ContentType, request.ContentLength, context.RequestAborted);
-        }
-        catch (HttpRequestException ex)
-        {
-            await WriteTextAsync(context, StatusCodes.Status502BadGateway, $"bad gateway: origin unreachable: {ex.Message}\n");
-            return new Outcome(CacheResult.Bypass, 0);
+            response.Headers.RetryAfter = "1";
+            await WriteTextAsync(context, StatusCodes.Status503ServiceUnavailable, "service unavailable: the origin is busy\n");
+            return new Outcome(CacheResult.Error, 0);
         }
 
+        try
+        {
+            HttpResponseMessage upstream;
+            using var timeout = new CancellationTokenSource(_originTimeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, context.RequestAborted);
+            try
+            {
+                upstream = await _origin.ForwardAsync(request.Method, key, request.Body, request.ContentType, request.ContentLength, linked.Token);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                await WriteTextAsync(context, StatusCodes.Status504GatewayTimeout, "gateway timeout: the origin did not answer in time\n");
+                return new Outcome(CacheResult.Error, 0);
+            }
+            catch (HttpRequestException ex)
+            {
+                LogForwardFailed(_logger, key, ex.Message);
+                await WriteTextAsync(context, StatusCodes.Status502BadGateway, "bad gateway: origin unreachable\n");
+                return new Outcome(CacheResult.Error, 0);
+            }
+
+            return await RelayAsync(context, upstream, hash);
+        }
+        finally
+        {
+            _fills.ReleaseOriginSlot();
+        }
+    }
+
+    private async ValueTask<Outcome> RelayAsync(HttpContext context, HttpResponseMessage upstream, UInt128 hash)
+    {
+        var response = context.Response;
         using (upstream)
         {
             var status = (int)upstream.StatusCode;
             if (status is >= 200 and < 400)
             {
-                _cache.Remove(hash);
+                Invalidate(hash);
                 foreach (var location in new[] { upstream.Headers.Location, upstream.Content.Headers.ContentLocation })
                 {
-                    if (location is not null && SameSitePath(location) is { } path && RequestPath.Check(path, path, _maxPathLength) == PathCheck.Ok)
+                    if (location is not null && SameOriginPath(location, context.Request) is { } path && RequestPath.Check(path, path, _maxPathLength) == PathCheck.Ok)
                     {
-                        _cache.Remove(CacheKey.Hash(path));
+                        Invalidate(CacheKey.Hash(path));
                     }
                 }
             }
@@ -356,9 +399,26 @@ internal sealed partial class EdgeRequestHandler
         }
     }
 
-    // Relative URIs, or absolute ones whose path this node serves, name objects it may hold.
-    private static string? SameSitePath(Uri location) =>
-        location.IsAbsoluteUri ? (location.Scheme is "http" or "https" ? location.AbsolutePath : null) : new Uri(new Uri("http://x"), location).AbsolutePath;
+    private void Invalidate(UInt128 hash)
+    {
+        if (_cache.Remove(hash))
+        {
+            _metrics.Invalidations.Inc();
+        }
+    }
+
+    // Only URLs of this node or of its origin name objects it holds (RFC 9111 §4.4): another host's URL invalidates nothing.
+    private string? SameOriginPath(Uri location, HttpRequest request)
+    {
+        if (!location.IsAbsoluteUri)
+        {
+            return new Uri(new Uri("http://x"), location).AbsolutePath;
+        }
+
+        var sameAsOrigin = location.Scheme == _originUrl.Scheme && string.Equals(location.Authority, _originUrl.Authority, StringComparison.OrdinalIgnoreCase);
+        var sameAsNode = location.Scheme == request.Scheme && string.Equals(location.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
+        return sameAsOrigin || sameAsNode ? Uri.UnescapeDataString(location.AbsolutePath) : null;
+    }
 
     /// <summary>
     /// A stale object that may not be served as is: ask the origin with its validators. A 304 serves the stored body
@@ -815,6 +875,9 @@ internal sealed partial class EdgeRequestHandler
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "Cached object {Key} is corrupt and was dropped: {Reason}")]
     private static partial void LogCorrupt(ILogger logger, string key, string reason);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Forwarding a request for {Key} to the origin failed: {Reason}")]
+    private static partial void LogForwardFailed(ILogger logger, string key, string reason);
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Response for {Key} aborted mid-body: {Reason}")]
     private static partial void LogResponseAborted(ILogger logger, string key, string reason);

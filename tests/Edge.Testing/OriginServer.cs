@@ -118,6 +118,12 @@ public sealed class OriginServer : IAsyncDisposable
     /// <summary>When set, every request is answered with this status (e.g. 503: the origin is down).</summary>
     public int? FailWith { get; set; }
 
+    /// <summary>When set, requests with unsafe methods wait for it before answering.</summary>
+    public TaskCompletionSource? HoldUnsafe { get; set; }
+
+    /// <summary>A <c>Content-Location</c> sent with the answers to unsafe methods.</summary>
+    public string? UnsafeContentLocation { get; set; }
+
     /// <summary>Methods and paths of every request, in order.</summary>
     public IReadOnlyList<string> Log
     {
@@ -184,6 +190,16 @@ public sealed class OriginServer : IAsyncDisposable
         {
             using var reader = new StreamReader(context.Request.Body);
             var sent = await reader.ReadToEndAsync();
+            if (HoldUnsafe is { } unsafeHold)
+            {
+                await unsafeHold.Task;
+            }
+
+            if (UnsafeContentLocation is { } location)
+            {
+                context.Response.Headers.ContentLocation = location;
+            }
+
             context.Response.StatusCode = 200;
             context.Response.ContentType = "text/plain";
             await context.Response.WriteAsync($"{context.Request.Method} {path} {sent}");

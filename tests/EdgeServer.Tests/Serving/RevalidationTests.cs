@@ -155,22 +155,6 @@ public sealed class RevalidationTests : IAsyncLifetime
         Assert.Equal("edge-r; fwd=stale; stored", Status(refetched));
     }
 
-    [Fact]
-    public async Task Post_UnsafeMethod_ForwardedUncachedAndInvalidatesTheTarget()
-    {
-        _origin.Add("/t/list.m3u8", new OriginObject { Body = Encoding.UTF8.GetBytes("old") });
-        await GetAsync("/t/list.m3u8");
-
-        using var post = await _edge.Client.PostAsync("/t/list.m3u8", new StringContent("hello"));
-        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
-        Assert.Equal("POST /t/list.m3u8 hello", await post.Content.ReadAsStringAsync());
-        Assert.Equal("edge-r; fwd=method", Status(post));
-
-        using var after = await GetAsync("/t/list.m3u8");
-        Assert.Equal("edge-r; fwd=miss; stored", Status(after));
-        Assert.Equal(["GET /t/list.m3u8", "POST /t/list.m3u8", "GET /t/list.m3u8"], _origin.Log.Where(l => l.EndsWith("/t/list.m3u8", StringComparison.Ordinal)));
-    }
-
     private Task<HttpResponseMessage> GetAsync(string path) => _edge.Client.GetAsync(path);
 
     private static string Status(HttpResponseMessage response) => string.Join(", ", response.Headers.GetValues("Cache-Status"));
