@@ -23,7 +23,9 @@ internal static class HealthEndpoints
         {
             NotCacheable(context);
             var ready = state.IsReady(out var reason);
-            return EdgeRequestHandler.WriteTextAsync(context, ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, reason + "\n");
+            // Anyone may probe: the answer names the class of the problem; paths and errors go in the heartbeat and the log.
+            var colon = reason.IndexOf(':', StringComparison.Ordinal);
+            return EdgeRequestHandler.WriteTextAsync(context, ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, (colon > 0 ? reason[..colon] : reason) + "\n");
         }).AllowAnonymous();
 
         admin.Map("/drain", context =>

@@ -483,6 +483,8 @@ internal sealed partial class FillCoordinator : IDisposable
 
     private long Reject(OriginFill fill, FillOutcome outcome, string result, string detail)
     {
+        // A failed fill leaves the table before anyone hears of it, so a request sent after the failure asks the origin again.
+        _fills.TryRemove(new KeyValuePair<UInt128, OriginFill>(fill.Hash, fill));
         _metrics.OriginFetchResults.WithLabels(result).Inc();
         fill.SetHead(new FillHead { Outcome = outcome, Detail = detail });
         fill.Fail(detail);

@@ -453,7 +453,9 @@ public sealed class EdgeServingTests : IAsyncLifetime
         using var response = await edge.Client.GetAsync("/readyz");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.StartsWith("cache directory unusable", await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal("cache directory unusable\n", body);
+        Assert.DoesNotContain(dir, body, StringComparison.Ordinal);
     }
 
     [Fact]
