@@ -148,7 +148,9 @@ public sealed class UrlSignature(IReadOnlyDictionary<string, byte[]> keys)
             return SignatureFailure.Expired;
         }
 
-        if (!TryFromBase64Url(parts[2], out var prefixBytes) || !path.StartsWith(Encoding.UTF8.GetString(prefixBytes), StringComparison.Ordinal))
+        // A segment starting with ".." ("..;", "..%2f") may climb out of the prefix at an origin that reads it as "..".
+        if (!TryFromBase64Url(parts[2], out var prefixBytes) || !path.StartsWith(Encoding.UTF8.GetString(prefixBytes), StringComparison.Ordinal)
+            || path.Contains("/..", StringComparison.Ordinal))
         {
             return SignatureFailure.WrongPrefix;
         }

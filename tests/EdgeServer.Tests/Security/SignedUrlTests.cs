@@ -34,6 +34,17 @@ public sealed class SignedUrlTests : IAsyncLifetime
         _cacheDir.Dispose();
     }
 
+    [Theory]
+    [InlineData("/sample/..;/other/x.m4s")]
+    [InlineData("/sample/..%2fother/x.m4s")]
+    [InlineData("/sample/a/../../other/x.m4s")]
+    public void Verify_DotDotSegmentAfterThePrefix_WrongPrefix(string path)
+    {
+        var token = _signer.Sign("k-old", "/sample/", _time.GetUtcNow().AddHours(1));
+
+        Assert.Equal(SignatureFailure.WrongPrefix, _signer.Verify(token, path, null, _time.GetUtcNow()));
+    }
+
     [Fact]
     public async Task Get_ValidTokens_ServedAndTheTokenIsNotPartOfTheCacheKey()
     {
