@@ -36,8 +36,8 @@ public static class EdgeApplication
             kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
             {
                 // Read once per endpoint, not per connection.
-                var perClient = listen.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value.Limits.MaxConnectionsPerClient;
-                return connections.Wrap(next, perClient);
+                var limits = listen.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value.Limits;
+                return connections.Wrap(next, limits);
             }));
         });
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<EdgeOptions>>((kestrel, edge) => ApplyLimits(kestrel.Limits, edge.Value.Limits));
@@ -51,6 +51,13 @@ public static class EdgeApplication
         configure?.Invoke(builder);
 
         var app = builder.Build();
+
+        // A whole request has arrived: its connection leaves the half-open budget.
+        app.Use((context, next) =>
+        {
+            connections.Established(context);
+            return next(context);
+        });
         Security.OperatorAuthentication.Use(app);
 
         // Operator endpoints: the group's policy is also the fallback, so an endpoint added anywhere is guarded.

@@ -30,6 +30,7 @@ public static class EdgeServerServiceCollectionExtensions
         services.TryAddSingleton<OriginClient>();
         services.TryAddSingleton<FillCoordinator>();
         services.TryAddSingleton<EdgeRequestHandler>();
+        services.TryAddSingleton<StalledWrites>();
         services.TryAddSingleton<NodeState>();
         services.TryAddSingleton<ConnectionCounter>();
         services.TryAddSingleton<Security.CertificateReloader>();
@@ -59,7 +60,8 @@ public static class EdgeServerServiceCollectionExtensions
             sp.GetRequiredService<DiskCache>(),
             sp.GetRequiredService<IOptions<EdgeOptions>>().Value.NodeId,
             sp.GetRequiredService<MemoryTier>(),
-            sp.GetRequiredService<ConnectionCounter>()));
+            sp.GetRequiredService<ConnectionCounter>(),
+            sp.GetRequiredService<StalledWrites>()));
         return builder;
     }
 

@@ -157,9 +157,20 @@ public sealed class LimitsOptions
     /// <remarks>Defaults to 20,000.</remarks>
     public long MaxConnections { get; set; } = 20_000;
 
-    /// <summary>Open connections one client address may hold; more from it are closed at once. 0 means no limit.</summary>
+    /// <summary>Open connections one client (an IPv4 address or an IPv6 /64) may hold; more from it are closed at once. 0 means no limit.</summary>
     /// <remarks>Defaults to 1,024: a player uses a handful, a carrier NAT or a load generator many more.</remarks>
     public int MaxConnectionsPerClient { get; set; } = 1024;
+
+    /// <summary>
+    /// Connections that have not yet sent a whole request (TLS handshake or headers still arriving) the node keeps;
+    /// past it the oldest of them is closed, so slow-header clients cannot take the slots players use. 0 means no limit.
+    /// </summary>
+    /// <remarks>Defaults to 2,048: a player finishes its headers in milliseconds, so even a busy node has few at once.</remarks>
+    public int MaxHalfOpenConnections { get; set; } = 2048;
+
+    /// <summary>Half-open connections one client (an IPv4 address or an IPv6 /64) may hold; more from it are closed at once. 0 means no limit.</summary>
+    /// <remarks>Defaults to 64.</remarks>
+    public int MaxHalfOpenConnectionsPerClient { get; set; } = 64;
 
     /// <summary>Longest request line (method, target, version) in bytes; longer gets 414.</summary>
     /// <remarks>Defaults to 4 KiB. Must exceed <c>Edge:MaxPathLength</c>.</remarks>
@@ -181,9 +192,20 @@ public sealed class LimitsOptions
     /// <remarks>Defaults to 60 seconds.</remarks>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Slowest a client may read a response, in bytes per second after a 5 s grace; slower readers are cut. 0 turns it off.</summary>
-    /// <remarks>Defaults to 240, Kestrel's own: far below any video bitrate, so only stuck readers hit it.</remarks>
+    /// <summary>
+    /// Kestrel's floor on a client's read rate, in bytes per second after a 5 s grace. Kestrel allows each write its
+    /// size divided by this rate, so it catches very slow readers of small writes; <see cref="ResponseStallTimeout"/>
+    /// is what cuts a stuck reader of a large body. 0 turns it off.
+    /// </summary>
+    /// <remarks>Defaults to 240, Kestrel's own.</remarks>
     public double MinResponseBytesPerSecond { get; set; } = 240;
+
+    /// <summary>
+    /// Longest a response body write may wait on its client before the response is cut. A write waits once the
+    /// node's 64 KiB output buffer is full, so this cuts readers that take less than that in this time. Zero turns it off.
+    /// </summary>
+    /// <remarks>Defaults to 30 seconds: a player at any video bitrate empties the buffer in well under a second.</remarks>
+    public TimeSpan ResponseStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Concurrent HTTP/2 streams per connection.</summary>
     /// <remarks>Defaults to 100.</remarks>

@@ -188,6 +188,16 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             failures.Add($"{limits}{nameof(LimitsOptions.MaxConnectionsPerClient)} must be 0 (no limit) or more (got {value.MaxConnectionsPerClient})");
         }
 
+        if (value.MaxHalfOpenConnections < 0)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.MaxHalfOpenConnections)} must be 0 (no limit) or more (got {value.MaxHalfOpenConnections})");
+        }
+
+        if (value.MaxHalfOpenConnectionsPerClient < 0)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.MaxHalfOpenConnectionsPerClient)} must be 0 (no limit) or more (got {value.MaxHalfOpenConnectionsPerClient})");
+        }
+
         if (value.MaxRequestLineBytes <= options.MaxPathLength + 32)
         {
             failures.Add($"{limits}{nameof(LimitsOptions.MaxRequestLineBytes)} ({value.MaxRequestLineBytes}) must exceed {Prefix}{nameof(EdgeOptions.MaxPathLength)} ({options.MaxPathLength}) by more than 32 bytes, room for the method and version");
@@ -216,6 +226,11 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         if (value.MinResponseBytesPerSecond < 0)
         {
             failures.Add($"{limits}{nameof(LimitsOptions.MinResponseBytesPerSecond)} must be 0 (off) or more (got {value.MinResponseBytesPerSecond})");
+        }
+
+        if (value.ResponseStallTimeout < TimeSpan.Zero)
+        {
+            failures.Add($"{limits}{nameof(LimitsOptions.ResponseStallTimeout)} must be zero (off) or positive (got {value.ResponseStallTimeout})");
         }
 
         if (value.Http2MaxStreamsPerConnection < 1)

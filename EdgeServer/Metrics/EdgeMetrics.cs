@@ -43,7 +43,7 @@ internal sealed class EdgeMetrics
     private long _totalHits;
     private long _totalBytes;
 
-    public EdgeMetrics(DiskCache cache, string nodeId, MemoryTier? memory = null, Health.ConnectionCounter? connections = null)
+    public EdgeMetrics(DiskCache cache, string nodeId, MemoryTier? memory = null, Health.ConnectionCounter? connections = null, Serving.StalledWrites? stalls = null)
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
         IMetricFactory factory = Prometheus.Metrics.WithCustomRegistry(Registry);
@@ -73,7 +73,17 @@ internal sealed class EdgeMetrics
         Invalidations = factory.CreateCounter("edge_invalidations_total", "Stored objects dropped because an unsafe method forwarded to the origin succeeded on them (RFC 9111 4.4).");
         OriginFillsActive = factory.CreateGauge("edge_origin_fills_active", "Fills running against the origin now (at most Edge:OriginMaxConcurrentFills).");
         var refused = factory.CreateCounter("edge_connections_refused_total", "Client connections closed at once because their address held Edge:Limits:MaxConnectionsPerClient already.");
-        Registry.AddBeforeCollectCallback(() => refused.IncTo(connections?.Refused ?? 0));
+        var halfOpen = factory.CreateGauge("edge_connections_half_open", "Client connections that have not yet sent a whole request (TLS handshake or headers arriving).");
+        var halfOpenClosed = factory.CreateCounter("edge_connections_half_open_closed_total", "Half-open connections closed by their budget: client_limit (over Edge:Limits:MaxHalfOpenConnectionsPerClient), oldest (over Edge:Limits:MaxHalfOpenConnections).", ["reason"]);
+        var stalled = factory.CreateCounter("edge_responses_stalled_total", "Responses cut because a body write waited on the client past Edge:Limits:ResponseStallTimeout.");
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            refused.IncTo(connections?.Refused ?? 0);
+            halfOpen.Set(connections?.HalfOpenCount ?? 0);
+            halfOpenClosed.WithLabels("client_limit").IncTo(connections?.HalfOpenRefused ?? 0);
+            halfOpenClosed.WithLabels("oldest").IncTo(connections?.HalfOpenEvicted ?? 0);
+            stalled.IncTo(stalls?.Cut ?? 0);
+        });
         MemoryHits = factory.CreateCounter("edge_memory_hits_total", "Requests answered from the memory tier, without disk I/O.");
         AdmissionDeclined = factory.CreateCounter("edge_admission_declined_total", "Misses not stored because the doorkeeper had not seen the object before within its window.");
         var memoryBytes = factory.CreateGauge("edge_memory_bytes", "Bytes held by the memory tier.");

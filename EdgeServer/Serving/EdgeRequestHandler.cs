@@ -40,6 +40,7 @@ internal sealed partial class EdgeRequestHandler
     private readonly Doorkeeper _doorkeeper;
     private readonly OriginClient _origin;
     private readonly TimeProvider _time;
+    private readonly StalledWrites _stalls;
     private readonly EdgeMetrics _metrics;
     private readonly ILogger<EdgeRequestHandler> _logger;
     private readonly int _maxPathLength;
@@ -58,8 +59,9 @@ internal sealed partial class EdgeRequestHandler
     private readonly StringValues _statusRevalidated;
     private readonly StringValues _statusStaleIfError;
 
-    public EdgeRequestHandler(DiskCache cache, MemoryTier memory, Doorkeeper doorkeeper, FillCoordinator fills, OriginClient origin, EdgeMetrics metrics, TimeProvider time, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger)
+    public EdgeRequestHandler(DiskCache cache, MemoryTier memory, Doorkeeper doorkeeper, FillCoordinator fills, OriginClient origin, EdgeMetrics metrics, StalledWrites stalls, TimeProvider time, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger)
     {
+        _stalls = stalls;
         _cache = cache;
         _memory = memory;
         _doorkeeper = doorkeeper;
@@ -605,13 +607,13 @@ internal sealed partial class EdgeRequestHandler
             long copied;
             if (memoryBody is not null)
             {
-                copied = await WriteMemoryAsync(response.BodyWriter, memoryBody.AsMemory((int)start, (int)count), context.RequestAborted);
+                copied = await WriteMemoryAsync(response.BodyWriter, memoryBody.AsMemory((int)start, (int)count), _stalls.For(context), context.RequestAborted);
             }
             else
             {
                 copied = checksums is null
-                    ? await CopyAsync(response.BodyWriter, handle!, start, count, fill, context.RequestAborted)
-                    : await CopyVerifiedAsync(response.BodyWriter, handle!, checksums, length, start, count, context.RequestAborted);
+                    ? await CopyAsync(response.BodyWriter, handle!, start, count, fill, _stalls.For(context), context.RequestAborted)
+                    : await CopyVerifiedAsync(response.BodyWriter, handle!, checksums, length, start, count, _stalls.For(context), context.RequestAborted);
             }
             return new Outcome(result, copied);
         }
@@ -650,7 +652,7 @@ internal sealed partial class EdgeRequestHandler
     /// waiting on <paramref name="fill"/> for bytes that have not arrived yet.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal static async ValueTask<long> CopyAsync(PipeWriter writer, SafeFileHandle handle, long start, long count, OriginFill? fill, CancellationToken cancellationToken)
+    internal static async ValueTask<long> CopyAsync(PipeWriter writer, SafeFileHandle handle, long start, long count, OriginFill? fill, StalledWrites.Watch watch, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         var position = start;
@@ -682,7 +684,7 @@ internal sealed partial class EdgeRequestHandler
                 }
 
                 position += read;
-                var flush = await writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                var flush = await watch.Await(writer.WriteAsync(buffer.AsMemory(0, read), cancellationToken));
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
                     break;
@@ -702,13 +704,13 @@ internal sealed partial class EdgeRequestHandler
     /// never makes the node copy a whole segment into its output buffers at once.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal static async ValueTask<long> WriteMemoryAsync(PipeWriter writer, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    internal static async ValueTask<long> WriteMemoryAsync(PipeWriter writer, ReadOnlyMemory<byte> body, StalledWrites.Watch watch, CancellationToken cancellationToken)
     {
         var sent = 0;
         while (sent < body.Length)
         {
             var take = Math.Min(ObjectFile.ChunkSize, body.Length - sent);
-            var flush = await writer.WriteAsync(body.Slice(sent, take), cancellationToken);
+            var flush = await watch.Await(writer.WriteAsync(body.Slice(sent, take), cancellationToken));
             sent += take;
             if (flush.IsCompleted || flush.IsCanceled)
             {
@@ -724,7 +726,7 @@ internal sealed partial class EdgeRequestHandler
     /// written, so corrupt bytes never leave the node. Reads are chunk-aligned; a range sends a slice.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal static async ValueTask<long> CopyVerifiedAsync(PipeWriter writer, SafeFileHandle handle, ulong[] checksums, long contentLength, long start, long count, CancellationToken cancellationToken)
+    internal static async ValueTask<long> CopyVerifiedAsync(PipeWriter writer, SafeFileHandle handle, ulong[] checksums, long contentLength, long start, long count, StalledWrites.Watch watch, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ObjectFile.ChunkSize);
         var position = start;
@@ -754,7 +756,7 @@ internal sealed partial class EdgeRequestHandler
 
                     writer.Advance(want);
                     position += want;
-                    var flushed = await writer.FlushAsync(cancellationToken);
+                    var flushed = await watch.Await(writer.FlushAsync(cancellationToken));
                     if (flushed.IsCompleted || flushed.IsCanceled)
                     {
                         break;
@@ -772,7 +774,7 @@ internal sealed partial class EdgeRequestHandler
                 var from = (int)(position - chunkStart);
                 var to = (int)Math.Min(want, end - chunkStart);
                 position += to - from;
-                var flush = await writer.WriteAsync(buffer.AsMemory(from, to - from), cancellationToken);
+                var flush = await watch.Await(writer.WriteAsync(buffer.AsMemory(from, to - from), cancellationToken));
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
                     break;

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using Edge.EdgeServer.Configuration;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Edge.EdgeServer.Serving;
+
+/// <summary>
+/// Cuts responses whose client has stopped reading: a body write that has waited on the client for longer than
+/// <c>Edge:Limits:ResponseStallTimeout</c> aborts its request.
+/// </summary>
+/// <remarks>
+/// Kestrel's minimum data rate grants each write its size divided by the rate, so a 64 KiB write to a reader at
+/// 0 B/s is allowed about 270 s. Here a write only counts while it waits: one that completes at once costs nothing,
+/// and one that waits is timed by a single timer for the whole node.
+/// </remarks>
+internal sealed partial class StalledWrites : IDisposable
+{
+    private readonly ConcurrentDictionary<HttpContext, long> _waiting = new();
+    private readonly TimeProvider _time;
+    private readonly ILogger<StalledWrites> _logger;
+    private readonly long _timeoutTicks;
+    private readonly ITimer? _timer;
+    private long _cut;
+
+    public StalledWrites(TimeProvider time, IOptions<EdgeOptions> options, ILogger<StalledWrites> logger)
+    {
+        _time = time;
+        _logger = logger;
+        var timeout = options.Value.Limits.ResponseStallTimeout;
+        if (timeout > TimeSpan.Zero)
+        {
+            _timeoutTicks = (long)(timeout.TotalSeconds * time.TimestampFrequency);
+            var period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond));
+            _timer = time.CreateTimer(static state => ((StalledWrites)state!).Sweep(), this, period, period);
+        }
+    }
+
+    /// <summary>Responses cut because a write waited on the client too long.</summary>
+    public long Cut => Interlocked.Read(ref _cut);
+
+    /// <summary>Body writes waiting on their client now.</summary>
+    public int Waiting => _waiting.Count;
+
+    /// <summary>A watch on the writes of one response.</summary>
+    public Watch For(HttpContext context) => new(_timer is null ? null : this, context);
+
+    public void Dispose() => _timer?.Dispose();
+
+    private async ValueTask<FlushResult> WaitAsync(ValueTask<FlushResult> pending, HttpContext context)
+    {
+        _waiting[context] = _time.GetTimestamp();
+        try
+        {
+            return await pending;
+        }
+        finally
+        {
+            _waiting.TryRemove(context, out _);
+        }
+    }
+
+    private void Sweep()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var (context, since) in _waiting)
+        {
+            if (now - since > _timeoutTicks && _waiting.TryRemove(new KeyValuePair<HttpContext, long>(context, since)))
+            {
+                Interlocked.Increment(ref _cut);
+                LogCut(_logger, context.Connection.Id);
+                context.Abort();
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Debug, Message = "Connection {ConnectionId}: a response write waited on the client past Edge:Limits:ResponseStallTimeout; cut")]
+    private static partial void LogCut(ILogger logger, string connectionId);
+
+    /// <summary>Times the writes of one response that wait on its client; <c>default</c> times nothing.</summary>
+    internal readonly struct Watch(StalledWrites? owner, HttpContext? context)
+    {
+        public ValueTask<FlushResult> Await(ValueTask<FlushResult> pending) =>
+            pending.IsCompleted || owner is null ? pending : owner.WaitAsync(pending, context!);
+    }
+}
