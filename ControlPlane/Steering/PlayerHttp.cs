@@ -53,7 +53,7 @@ internal static class PlayerHttp
         }
 
         if (path.Length < 2 || path[0] != '/' || path.Contains('\\', StringComparison.Ordinal) || path.Any(char.IsControl)
-            || path.Contains("/../", StringComparison.Ordinal) || path.EndsWith("/..", StringComparison.Ordinal)
+            || path.Contains("/..", StringComparison.Ordinal)
             || path.Contains("/./", StringComparison.Ordinal) || path.Contains("//", StringComparison.Ordinal))
         {
             return StatusCodes.Status400BadRequest;

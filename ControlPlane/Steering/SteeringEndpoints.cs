@@ -322,7 +322,7 @@ internal sealed partial class SteeringEndpoints
         return (StatusCodes.Status502BadGateway, null);
     }
 
-    private static bool TryReadRequest(HttpContext context, string path, out GeoPoint? location, out Task? problem)
+    private bool TryReadRequest(HttpContext context, string path, out GeoPoint? location, out Task? problem)
     {
         location = null;
         problem = null;
@@ -332,6 +332,14 @@ internal sealed partial class SteeringEndpoints
             problem = PlayerHttp.TextAsync(context, status, status == StatusCodes.Status414UriTooLong
                 ? "the path is too long\n"
                 : "bad request: give the object's path, e.g. /v1/steer/title/master.m3u8\n");
+            return false;
+        }
+
+        // Only an object inside a title is steered: its token then covers that title's folder, never the catalogue.
+        if (!IsInsideTitle(path))
+        {
+            problem = PlayerHttp.TextAsync(context, StatusCodes.Status404NotFound,
+                $"not a title's object: a path names a title in its first {_options.TitlePathSegments} segment(s), then an object in it, e.g. /v1/steer/title/master.m3u8\n");
             return false;
         }
 
@@ -405,9 +413,19 @@ internal sealed partial class SteeringEndpoints
         }
 
         var signing = _options.UrlSigning;
-        var prefix = path[..(path.LastIndexOf('/') + 1)];
+        var prefix = string.Concat("/", TitleFolder(path), "/");
         var client = signing.BindClientAddress ? context?.Connection.RemoteIpAddress : null;
         return node.BaseUrl + _signer.SignPath(signing.KeyId, prefix, "", _time.GetUtcNow() + signing.Lifetime, client);
+    }
+
+    private ReadOnlySpan<char> TitleFolder(string path) => Steerer.TitleOf(path, _options.TitlePathSegments);
+
+    /// <summary>Whether the path names an object below a whole title folder (<c>/title/master.m3u8</c>), not a title or the root.</summary>
+    private bool IsInsideTitle(string path)
+    {
+        var title = TitleFolder(path);
+        var rest = path.AsSpan().TrimStart('/');
+        return title.Length > 0 && rest.Length > title.Length + 1 && rest[title.Length] == '/';
     }
 
     private static string PublicBase(HttpRequest request) => request.Scheme + "://" + request.Host.ToUriComponent();

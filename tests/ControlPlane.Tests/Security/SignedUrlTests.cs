@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Edge.Contracts;
 using Edge.Testing;
 
 namespace Edge.ControlPlane.Tests.Security;
@@ -47,5 +48,50 @@ public sealed class SignedUrlTests
         Assert.Equal(HttpStatusCode.Forbidden, otherTitle.StatusCode);
         Assert.Equal("forbidden: wrong-prefix\n", await otherTitle.Content.ReadAsStringAsync());
         Assert.True(code == 0, log);
+    }
+
+    [Theory]
+    [InlineData("/v1/steer/anything")]
+    [InlineData("/v1/steer/sample")]
+    [InlineData("/v1/steer/sample/")]
+    [InlineData("/v1/play/anything.m3u8")]
+    [InlineData("/v1/steer/..;/sample/master.m3u8")]
+    public async Task Steer_PathOutsideAnyTitle_RefusedNotSignedForTheCatalogue(string path)
+    {
+        await using var controlPlane = await StartSigningControlPlaneAsync();
+
+        using var response = await controlPlane.Client.GetAsync(path);
+
+        Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest, $"{path}: {response.StatusCode}");
+        Assert.Null(response.Headers.Location);
+    }
+
+    [Fact]
+    public async Task Steer_ObjectInARenditionFolder_TokenCoversItsTitleFolderOnly()
+    {
+        await using var controlPlane = await StartSigningControlPlaneAsync();
+
+        using var redirect = await controlPlane.Client.GetAsync("/v1/steer/sample/720p/1.m4s");
+        Assert.True(UrlSignature.TrySplit(redirect.Headers.Location!.AbsolutePath, out var token, out var rest));
+        var verifier = new UrlSignature(UrlSignature.ParseKeys([new("k1", Key)]));
+        var now = DateTimeOffset.UtcNow;
+
+        Assert.Equal("/sample/720p/1.m4s", rest);
+        Assert.Equal(SignatureFailure.None, verifier.Verify(token, "/sample/480p/7.m4s", null, now));
+        Assert.Equal(SignatureFailure.WrongPrefix, verifier.Verify(token, "/other/master.m3u8", null, now));
+        Assert.Equal(SignatureFailure.WrongPrefix, verifier.Verify(token, "/samplex/master.m3u8", null, now));
+    }
+
+    private static async Task<ControlPlaneHost> StartSigningControlPlaneAsync()
+    {
+        var topology = JsonSerializer.Serialize(new
+        {
+            sites = new[] { new { id = "ams", prefixes = new[] { "127.0.0.0/8", "::1/128" } } },
+            nodes = new[] { new { id = "edge-1", site = "ams", url = "http://127.0.0.1:9", capacityBps = 10_000_000_000L } },
+        });
+        var controlPlane = await ControlPlaneHost.StartAsync(topology,
+            $"--ControlPlane:UrlSigning:Keys:k1={Key}", "--ControlPlane:UrlSigning:KeyId=k1", "--ControlPlane:RampUpDuration=00:00:00");
+        await controlPlane.HeartbeatAsync("edge-1");
+        return controlPlane;
     }
 }
