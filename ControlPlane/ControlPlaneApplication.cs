@@ -1,5 +1,6 @@
 using System.Net;
 using Edge.Contracts;
+using Edge.Contracts.Logging;
 using Edge.ControlPlane.Configuration;
 using Edge.ControlPlane.Health;
 using Edge.ControlPlane.Metrics;
@@ -23,6 +24,7 @@ public static class ControlPlaneApplication
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Services.AddRepeatLimitedLogging();
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

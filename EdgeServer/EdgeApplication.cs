@@ -1,4 +1,5 @@
 using Edge.Contracts;
+using Edge.Contracts.Logging;
 using Edge.EdgeServer.Configuration;
 using Edge.EdgeServer.Health;
 using Edge.EdgeServer.Metrics;
@@ -20,6 +21,7 @@ public static class EdgeApplication
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Services.AddRepeatLimitedLogging();
         builder.WebHost.UseKestrelHttpsConfiguration();
         var connections = new ConnectionCounter();
         builder.WebHost.ConfigureKestrel(kestrel =>
