@@ -60,9 +60,19 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to false: one request per URL, to whichever replica the name leads to.</remarks>
     public bool ControlPlaneResolveAll { get; set; }
 
-    /// <summary>Bearer token the node presents with its heartbeats (the control planes' <c>ControlPlane:NodeTokens</c>).</summary>
+    /// <summary>
+    /// Bearer token the node presents with its heartbeats: hex HMAC-SHA256 of the node id under one of the control
+    /// planes' <c>ControlPlane:NodeKeys</c>.
+    /// </summary>
     /// <remarks>Defaults to none.</remarks>
     public string ControlPlaneToken { get; set; } = "";
+
+    /// <summary>
+    /// File holding <see cref="ControlPlaneToken"/> instead (a mounted secret), read again whenever it changes, so a
+    /// rotated secret takes effect without a restart.
+    /// </summary>
+    /// <remarks>Defaults to none.</remarks>
+    public string ControlPlaneTokenFile { get; set; } = "";
 
     /// <summary>How often the node reports to the control planes.</summary>
     /// <remarks>Defaults to 1 second.</remarks>

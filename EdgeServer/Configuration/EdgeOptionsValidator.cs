@@ -83,6 +83,22 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         {
             failures.Add($"{Prefix}{nameof(EdgeOptions.ControlPlaneToken)} must be at least 16 characters without spaces");
         }
+
+        if (options.ControlPlaneTokenFile.Length > 0)
+        {
+            if (options.ControlPlaneToken.Length > 0)
+            {
+                failures.Add($"{Prefix}{nameof(EdgeOptions.ControlPlaneTokenFile)} and {Prefix}{nameof(EdgeOptions.ControlPlaneToken)} are both set; set one");
+            }
+            else if (!Health.ControlPlaneTokenSource.TryRead(options.ControlPlaneTokenFile, out var token, out var problem))
+            {
+                failures.Add($"{Prefix}{nameof(EdgeOptions.ControlPlaneTokenFile)} ({options.ControlPlaneTokenFile}): {problem}");
+            }
+            else if (!Edge.Contracts.OperatorTokens.IsAcceptable(token))
+            {
+                failures.Add($"{Prefix}{nameof(EdgeOptions.ControlPlaneTokenFile)} ({options.ControlPlaneTokenFile}) must hold a token of at least 16 characters without spaces");
+            }
+        }
         ValidateTls(options.Tls, failures);
         for (var i = 0; i < options.AllowedExtensions.Count; i++)
         {

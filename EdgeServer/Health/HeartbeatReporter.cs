@@ -28,6 +28,7 @@ internal sealed partial class HeartbeatReporter : BackgroundService
     private readonly HttpClient _http;
     private readonly IControlPlaneResolver _resolver;
     private readonly ConcurrentDictionary<string, bool> _failing = new(StringComparer.Ordinal);
+    private readonly ControlPlaneTokenSource _token;
     private long _sequence;
     private long _lastBytes;
     private long _lastTimestamp;
@@ -52,10 +53,7 @@ internal sealed partial class HeartbeatReporter : BackgroundService
         {
             Timeout = _options.HeartbeatInterval,
         };
-        if (_options.ControlPlaneToken.Length > 0)
-        {
-            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _options.ControlPlaneToken);
-        }
+        _token = new ControlPlaneTokenSource(_options);
     }
 
     /// <summary>The report this node would send now; advances the egress rate window.</summary>
@@ -106,7 +104,8 @@ internal sealed partial class HeartbeatReporter : BackgroundService
             {
                 var report = CreateReport();
                 IEnumerable<string> targets = _options.ControlPlaneResolveAll ? await ResolveAllAsync(stoppingToken) : _options.ControlPlaneUrls;
-                await Task.WhenAll(targets.Select(url => SendAsync(url, report, stoppingToken)));
+                var token = _token.Current();
+                await Task.WhenAll(targets.Select(url => SendAsync(url, report, token, stoppingToken)));
                 if (_options.ControlPlaneResolveAll)
                 {
                     // Replicas come and go with new addresses; forget the ones no longer resolved.
@@ -173,13 +172,15 @@ internal sealed partial class HeartbeatReporter : BackgroundService
         return was != failing;
     }
 
-    private async Task SendAsync(string baseUrl, NodeReport report, CancellationToken cancellationToken)
+    private async Task SendAsync(string baseUrl, NodeReport report, System.Net.Http.Headers.AuthenticationHeaderValue? token, CancellationToken cancellationToken)
     {
         var url = baseUrl.TrimEnd('/') + "/v1/nodes/" + Uri.EscapeDataString(report.NodeId) + "/heartbeat";
         string? problem;
         try
         {
-            using var response = await _http.PostAsJsonAsync(url, report, ContractsJsonContext.Default.NodeReport, cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(report, ContractsJsonContext.Default.NodeReport) };
+            request.Headers.Authorization = token;
+            using var response = await _http.SendAsync(request, cancellationToken);
             problem = response.IsSuccessStatusCode ? null : $"answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}";
         }
         catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))

@@ -79,6 +79,39 @@ public sealed partial class ComposeTests
     }
 
     [Fact]
+    public async Task Secrets_MadeBySecretsScript_EveryEdgeGetsItsOwnTokenUnderTheControlPlanesKey()
+    {
+        using var directory = new TempDirectory();
+        File.Copy(RepositoryFiles.PathOf("deploy/compose/secrets.sh"), Path.Combine(directory.Path, "secrets.sh"));
+        var (code, output) = await RunAsync("bash", Path.Combine(directory.Path, "secrets.sh"));
+        Assert.True(code == 0, output);
+        var values = (await File.ReadAllLinesAsync(Path.Combine(directory.Path, ".env")))
+            .Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+
+        foreach (var service in All().Where(s => s.Service["image"].ToString() == "edge-control-plane"))
+        {
+            var env = Environment(service.Service);
+            Assert.Equal(values["EDGE_NODE_KEY"], Substitute(env["ControlPlane__NodeKeys__0"], values));
+            Assert.Equal(values["EDGE_ADMIN_TOKEN"], Substitute(env["ControlPlane__AdminTokens__0"], values));
+        }
+
+        var tokens = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var edge in Edges())
+        {
+            var env = Environment(edge);
+            var token = Substitute(env["Edge__ControlPlaneToken"], values);
+            Assert.Equal(Edge.Contracts.NodeCredentials.Derive(values["EDGE_NODE_KEY"], env["Edge__NodeId"]), token);
+            Assert.Equal(values["EDGE_ADMIN_TOKEN"], Substitute(env["Edge__AdminTokens__0"], values));
+            Assert.True(tokens.Add(token));
+        }
+
+        // A second run keeps the secrets the running deployment uses.
+        var before = await File.ReadAllTextAsync(Path.Combine(directory.Path, ".env"));
+        Assert.Equal(0, (await RunAsync("bash", Path.Combine(directory.Path, "secrets.sh"))).Code);
+        Assert.Equal(before, await File.ReadAllTextAsync(Path.Combine(directory.Path, ".env")));
+    }
+
+    [Fact]
     public async Task Topology_LoadedByTheRealControlPlane_TwoSitesThreeNodes()
     {
         await using var app = ControlPlaneApplication.Build(
@@ -97,6 +130,30 @@ public sealed partial class ComposeTests
 
     private static IEnumerable<(string Name, YamlMappingNode Service)> All() =>
         Services.Children.Select(c => (c.Key.ToString(), Effective((YamlMappingNode)c.Value)));
+
+    /// <summary>Replaces a compose <c>${NAME:?message}</c> reference; a secret must never be written in the file itself.</summary>
+    private static string Substitute(string value, Dictionary<string, string> values)
+    {
+        var match = SecretReference().Match(value);
+        Assert.True(match.Success, value + " is not a ${NAME:?...} reference");
+        return values[match.Groups[1].Value];
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(string file, string argument)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, [argument])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        return (process.ExitCode, await output + await error);
+    }
+
+    [GeneratedRegex(@"^\$\{([A-Z0-9_]+):\?[^}]+\}$")]
+    private static partial Regex SecretReference();
 
     private static IEnumerable<YamlMappingNode> Edges() => All().Where(s => s.Service["image"].ToString() == "edge-server").Select(s => s.Service);
 

@@ -171,17 +171,53 @@ public sealed partial class KubernetesTests
     }
 
     [Fact]
+    public void Edges_HeartbeatToken_ReadFromTheNodeTokensSecretByPodNameAndTheControlPlaneHoldsTheKey()
+    {
+        var header = RepositoryFiles.Read("deploy/k8s/edges.yaml");
+        foreach (var set in Kind("StatefulSet"))
+        {
+            var template = Template(set);
+            var container = Assert.Single(Containers(template));
+            var env = Environment(container);
+            Assert.Equal("metadata.name", env["Edge__NodeId"]);
+            var file = env["Edge__ControlPlaneTokenFile"];
+            Assert.EndsWith("/$(Edge__NodeId)", file, StringComparison.Ordinal);
+            var directory = file[..file.LastIndexOf('/')];
+            var mount = (YamlMappingNode)Assert.Single((YamlSequenceNode)container["volumeMounts"], m => ((YamlMappingNode)m)["mountPath"].ToString() == directory);
+            var volume = (YamlMappingNode)Assert.Single((YamlSequenceNode)((YamlMappingNode)template["spec"])["volumes"], v => ((YamlMappingNode)v)["name"].ToString() == mount["name"].ToString());
+            Assert.Equal("edge-node-tokens", ((YamlMappingNode)volume["secret"])["secretName"].ToString());
+
+            // The header's commands make a token for every pod the StatefulSet runs.
+            var replicas = int.Parse(((YamlMappingNode)set["spec"])["replicas"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.All(Enumerable.Range(0, replicas), i => Assert.Contains($" {Name(set)}-{i}", header, StringComparison.Ordinal));
+        }
+
+        var controlPlane = Assert.Single(Containers(Template(Assert.Single(Kind("Deployment"), d => Name(d) == "control-plane"))));
+        var key = (YamlMappingNode)Assert.Single((YamlSequenceNode)controlPlane["env"], e => ((YamlMappingNode)e)["name"].ToString() == "ControlPlane__NodeKeys__0");
+        var secret = (YamlMappingNode)((YamlMappingNode)key["valueFrom"])["secretKeyRef"];
+        Assert.Equal("edge-node-key", secret["name"].ToString());
+        Assert.False(secret.Children.ContainsKey("optional"));
+    }
+
+    [Fact]
     public async Task Edge_ManifestSettings_PassValidationAndTheProbesAnswer()
     {
         var set = Kind("StatefulSet").First();
         var container = Assert.Single(Containers(Template(set)));
         using var cache = new TempDirectory();
+        var nodeId = $"{Name(set)}-0";
+
+        // The token secret as the pod sees it: a file named by the pod.
+        var tokenFile = Path.Combine(cache.Path + "-tokens", nodeId);
+        Directory.CreateDirectory(Path.GetDirectoryName(tokenFile)!);
+        await File.WriteAllTextAsync(tokenFile, Edge.Contracts.NodeCredentials.Derive("0123456789abcdef0123456789abcdef", nodeId));
         var settings = Environment(container)
             .Where(e => e.Key.StartsWith("Edge__", StringComparison.Ordinal) && e.Value != "secret")
             .Select(e => e.Key switch
             {
-                "Edge__NodeId" => $"--Edge:NodeId={Name(set)}-0",
+                "Edge__NodeId" => $"--Edge:NodeId={nodeId}",
                 "Edge__CacheDirectory" => $"--Edge:CacheDirectory={cache.Path}",
+                "Edge__ControlPlaneTokenFile" => $"--Edge:ControlPlaneTokenFile={tokenFile}",
                 _ => $"--{e.Key.Replace("__", ":", StringComparison.Ordinal)}={e.Value}",
             });
 

@@ -103,6 +103,52 @@ public sealed class HeartbeatReporterTests
         Assert.Equal("Bearer node-token-0123456789abcdef", receiver.LastAuthorization);
     }
 
+    [Fact]
+    public async Task ExecuteAsync_ControlPlaneTokenFile_SentAndReadAgainWhenTheFileChanges()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        await using var origin = await OriginServer.StartAsync();
+        using var cache = new TempDirectory();
+        var file = Path.Combine(cache.Path + "-secret", "edge-hb");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, "token-one-0123456789abcdef\n");
+        await using var edge = await EdgeHost.StartAsync(origin.Url, cache.Path, nodeId: "edge-hb", extra:
+        [
+            $"--Edge:ControlPlaneUrls:0={receiver.Url}",
+            $"--Edge:ControlPlaneTokenFile={file}",
+            "--Edge:HeartbeatInterval=00:00:00.050",
+        ]);
+
+        await receiver.NextAuthorizationAsync("Bearer token-one-0123456789abcdef");
+        await File.WriteAllTextAsync(file, "token-two-0123456789abcdef");
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(1));
+
+        await receiver.NextAuthorizationAsync("Bearer token-two-0123456789abcdef");
+    }
+
+    [Theory]
+    [InlineData("missing", "no such file")]
+    [InlineData("short", "at least 16 characters")]
+    public async Task Start_BadControlPlaneTokenFile_FailsNamingTheKey(string kind, string expected)
+    {
+        using var cache = new TempDirectory();
+        var file = cache.Path + "-token";
+        if (kind == "short")
+        {
+            await File.WriteAllTextAsync(file, "short");
+        }
+
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            await using var edge = await EdgeHost.StartAsync("http://127.0.0.1:9", cache.Path, nodeId: "edge-bad", extra: [$"--Edge:ControlPlaneTokenFile={file}"]);
+        });
+
+        Assert.NotNull(failure);
+        Assert.Contains("Edge:ControlPlaneTokenFile", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+        File.Delete(file);
+    }
+
     private sealed class StaticResolver(string name, params IPAddress[] addresses) : Edge.EdgeServer.Health.IControlPlaneResolver
     {
         public ConcurrentBag<string> Asked { get; } = [];
@@ -118,6 +164,7 @@ public sealed class HeartbeatReporterTests
     {
         private readonly WebApplication _app;
         private readonly Channel<NodeReport> _reports = Channel.CreateUnbounded<NodeReport>();
+        private readonly Channel<string> _authorizations = Channel.CreateUnbounded<string>();
 
         private Receiver(WebApplication app) => _app = app;
 
@@ -139,6 +186,7 @@ public sealed class HeartbeatReporterTests
             {
                 receiver.LastPath = context.Request.Path;
                 receiver.LastAuthorization = context.Request.Headers.Authorization.ToString();
+                receiver._authorizations.Writer.TryWrite(receiver.LastAuthorization);
                 var report = await JsonSerializer.DeserializeAsync(context.Request.Body, ContractsJsonContext.Default.NodeReport);
                 receiver._reports.Writer.TryWrite(report!);
                 context.Response.StatusCode = StatusCodes.Status204NoContent;
@@ -159,6 +207,15 @@ public sealed class HeartbeatReporterTests
                 {
                     return report;
                 }
+            }
+        }
+
+        /// <summary>Waits, within a bounded time, for a heartbeat sent with this Authorization header.</summary>
+        public async Task NextAuthorizationAsync(string expected)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (await _authorizations.Reader.ReadAsync(timeout.Token) != expected)
+            {
             }
         }
 
