@@ -42,7 +42,7 @@ public static class EdgeApplication
                 return connections.Wrap(next, limits);
             }));
         });
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<EdgeOptions>>((kestrel, edge) => ApplyLimits(kestrel.Limits, edge.Value.Limits));
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<EdgeOptions>>((kestrel, edge) => ApplyLimits(kestrel.Limits, edge.Value));
         builder.Services.AddSingleton(connections);
 
         // Per-request hosting logs would make every request start an Activity; the node's own metrics count requests.
@@ -75,10 +75,15 @@ public static class EdgeApplication
         return app;
     }
 
-    private static void ApplyLimits(KestrelServerLimits kestrel, LimitsOptions limits)
+    private static void ApplyLimits(KestrelServerLimits kestrel, EdgeOptions edge)
     {
-        kestrel.MaxConcurrentConnections = limits.MaxConnections;
-        kestrel.MaxConcurrentUpgradedConnections = limits.MaxConnections;
+        var limits = edge.Limits;
+
+        // Connections get what the open-file cache leaves of the descriptor limit: out of descriptors, accept would fail.
+        var soft = Caching.FileLimits.SoftLimit();
+        var connections = Caching.FileLimits.MaxConnections(limits.MaxConnections, Caching.FileLimits.MaxOpenFiles(edge.MaxOpenFiles, soft), soft);
+        kestrel.MaxConcurrentConnections = connections;
+        kestrel.MaxConcurrentUpgradedConnections = connections;
         kestrel.MaxRequestLineSize = limits.MaxRequestLineBytes;
         kestrel.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersBytes;
         kestrel.MaxRequestHeaderCount = limits.MaxRequestHeaderCount;

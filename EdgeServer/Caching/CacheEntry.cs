@@ -3,8 +3,9 @@ using Microsoft.Win32.SafeHandles;
 namespace Edge.EdgeServer.Caching;
 
 /// <summary>
-/// One published object. Its file handle and metadata are opened on first use and kept, so hits do
-/// no open/stat/parse work; readers hold a reference on the handle so eviction never closes it under them.
+/// One published object. Its file handle and checksums are opened on first use and kept while the object is hot,
+/// so hits do no open/stat/parse work; the <see cref="OpenFileCache"/> closes the handles of idle objects. Readers
+/// hold a reference on the handle, so neither eviction nor an idle close ever closes it under them.
 /// </summary>
 internal sealed class CacheEntry
 {
@@ -12,7 +13,9 @@ internal sealed class CacheEntry
     private SafeFileHandle? _handle;
     private ObjectMetadata? _metadata;
     private ulong[]? _checksums;
+    private LinkedListNode<CacheEntry>? _openNode;
     private int _removed;
+    private int _referenced;
     private int _frequency;
     private int _hits;
 
@@ -53,51 +56,86 @@ internal sealed class CacheEntry
 
     public void ResetFrequency(int value) => Volatile.Write(ref _frequency, value);
 
+    /// <summary>This entry's place among the open files; only <see cref="OpenFileCache"/> touches it, under its lock.</summary>
+    internal LinkedListNode<CacheEntry> OpenNode => _openNode ??= new LinkedListNode<CacheEntry>(this);
+
+    /// <summary>Whether the entry was hit since the open-file cache last looked; clears it.</summary>
+    internal bool TakeReferenced() => Interlocked.Exchange(ref _referenced, 0) != 0;
+
+    /// <summary>Closes the cache's own reference on the file (an idle object); the next hit opens it again.</summary>
+    /// <remarks>
+    /// Takes no lock: it runs while another entry's open holds that entry's lock (closing idle handles after EMFILE).
+    /// A reader that raced it sees a disposed handle and opens the file again; checksums describe the same file either way.
+    /// </remarks>
+    internal void CloseHandle()
+    {
+        var handle = Interlocked.Exchange(ref _handle, null);
+        Volatile.Write(ref _checksums, null);
+        handle?.Dispose();
+    }
+
     /// <summary>
     /// Takes a reference on the open file. False when the object was removed or its file is not a
     /// whole object; the caller then treats the request as a miss.
     /// </summary>
-    public bool TryAcquire(string key, out CacheLease lease)
+    public bool TryAcquire(string key, OpenFileCache files, out CacheLease lease)
     {
         lease = default;
-        var handle = Volatile.Read(ref _handle);
-        var metadata = Volatile.Read(ref _metadata);
-        var checksums = Volatile.Read(ref _checksums);
-        if (handle is null || metadata is null || checksums is null)
+
+        // An idle close can race a hit: the handle read here may be closed before the reference is taken; open again.
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            if (!TryOpen(out handle, out metadata, out checksums))
+            var handle = Volatile.Read(ref _handle);
+            var metadata = Volatile.Read(ref _metadata);
+            var checksums = Volatile.Read(ref _checksums);
+            if (handle is null || metadata is null || checksums is null)
+            {
+                if (!TryOpen(files, out handle, out metadata, out checksums))
+                {
+                    return false;
+                }
+            }
+
+            if (!string.Equals(metadata.Key, key, StringComparison.Ordinal))
             {
                 return false;
             }
+
+            var added = false;
+            try
+            {
+                handle.DangerousAddRef(ref added);
+            }
+            catch (ObjectDisposedException)
+            {
+                if (IsRemoved)
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (!added)
+            {
+                return false;
+            }
+
+            Volatile.Write(ref _referenced, 1);
+            lease = new CacheLease(handle, metadata, checksums, Interlocked.Increment(ref _hits));
+            return true;
         }
 
-        if (!string.Equals(metadata.Key, key, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            return false;
-        }
-
-        lease = new CacheLease(handle, metadata, checksums, Interlocked.Increment(ref _hits));
-        return added;
+        return false;
     }
 
     /// <summary>Loads metadata without keeping a lease; null if the file is not a whole object.</summary>
-    public ObjectMetadata? GetMetadata() =>
-        Volatile.Read(ref _metadata) ?? (TryOpen(out _, out var metadata, out _) ? metadata : null);
+    public ObjectMetadata? GetMetadata() => Volatile.Read(ref _metadata) ?? ReadMetadata();
 
     /// <summary>Swaps in refreshed metadata (a revalidation's new freshness); the body is unchanged.</summary>
     public void UpdateMetadata(ObjectMetadata metadata) => Volatile.Write(ref _metadata, metadata);
 
-    private bool TryOpen(out SafeFileHandle handle, out ObjectMetadata metadata, out ulong[] checksums)
+    private bool TryOpen(OpenFileCache files, out SafeFileHandle handle, out ObjectMetadata metadata, out ulong[] checksums)
     {
         lock (_sync)
         {
@@ -118,9 +156,9 @@ internal sealed class CacheEntry
             SafeFileHandle opened;
             try
             {
-                opened = File.OpenHandle(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                opened = OpenRead(files);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when ((ex is IOException or UnauthorizedAccessException) && !FileLimits.IsOutOfDescriptors(ex))
             {
                 return false;
             }
@@ -148,7 +186,49 @@ internal sealed class CacheEntry
             Volatile.Write(ref _metadata, metadata);
             Volatile.Write(ref _handle, opened);
             (handle, checksums) = (opened, table);
-            return true;
+        }
+
+        files.Opened(this);
+        return true;
+    }
+
+    /// <summary>Opens the file; out of descriptors, closes idle handles and tries once more, then lets EMFILE through.</summary>
+    private SafeFileHandle OpenRead(OpenFileCache files)
+    {
+        try
+        {
+            return File.OpenHandle(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (IOException ex) when (FileLimits.IsOutOfDescriptors(ex) && files.CloseIdle() > 0)
+        {
+            return File.OpenHandle(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+    }
+
+    /// <summary>Reads the header alone, without keeping the file open.</summary>
+    private ObjectMetadata? ReadMetadata()
+    {
+        try
+        {
+            using var handle = File.OpenHandle(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (!ObjectFile.TryReadHeader(handle, out var header) || header is null)
+            {
+                return null;
+            }
+
+            lock (_sync)
+            {
+                if (_metadata is null)
+                {
+                    Volatile.Write(ref _metadata, header);
+                }
+
+                return _metadata;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

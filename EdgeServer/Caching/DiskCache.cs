@@ -23,6 +23,7 @@ internal sealed partial class DiskCache : IDisposable
     private readonly ConcurrentDictionary<UInt128, CacheEntry> _entries = new();
     private readonly Lock _budgetLock = new();
     private readonly IEvictionPolicy _policy;
+    private readonly OpenFileCache _files;
     private readonly ILogger<DiskCache> _logger;
     private readonly string _objectsPath;
     private readonly string _tempPath;
@@ -42,12 +43,16 @@ internal sealed partial class DiskCache : IDisposable
         _tempPath = Path.Combine(root, TempFolder);
         _pinsPath = Path.Combine(root, PinsFile);
         MaxBytes = options.Value.CacheMaxBytes;
+        _files = new OpenFileCache(FileLimits.MaxOpenFiles(options.Value.MaxOpenFiles, FileLimits.SoftLimit()));
         _policy = policy;
         _logger = logger;
         Load();
     }
 
     public long MaxBytes { get; }
+
+    /// <summary>The handles of cached objects kept open, at most <c>Edge:MaxOpenFiles</c>.</summary>
+    public OpenFileCache OpenFiles => _files;
 
     public long UsedBytes => Interlocked.Read(ref _usedBytes);
 
@@ -129,7 +134,7 @@ internal sealed partial class DiskCache : IDisposable
     {
         if (_entries.TryGetValue(hash, out var entry))
         {
-            if (entry.TryAcquire(key, out lease))
+            if (entry.TryAcquire(key, _files, out lease))
             {
                 _policy.OnHit(entry);
                 return true;
@@ -167,7 +172,16 @@ internal sealed partial class DiskCache : IDisposable
     {
         Directory.CreateDirectory(_tempPath);
         var path = Path.Combine(_tempPath, Guid.NewGuid().ToString("N") + ".part");
-        var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (IOException ex) when (FileLimits.IsOutOfDescriptors(ex) && _files.CloseIdle() > 0)
+        {
+            handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        }
+
         return new TempObject(path, handle);
     }
 
@@ -410,6 +424,7 @@ internal sealed partial class DiskCache : IDisposable
         foreach (var entry in _entries.Values)
         {
             entry.MarkRemoved();
+            _files.Forget(entry);
         }
     }
 
@@ -441,6 +456,8 @@ internal sealed partial class DiskCache : IDisposable
         {
             return false;
         }
+
+        _files.Forget(entry);
 
         _entries.TryRemove(new KeyValuePair<UInt128, CacheEntry>(entry.Hash, entry));
         _usedBytes -= entry.SizeOnDisk;

@@ -17,6 +17,13 @@ public sealed class EdgeOptions
     /// <remarks>Required; there is no default.</remarks>
     public string OriginUrl { get; set; } = "";
 
+    /// <summary>
+    /// Cached objects whose files are kept open for fast hits; idle ones beyond it are closed and reopened on their next
+    /// hit. 0 sizes it from the process's open-file limit: half of it (at most 65,536), the rest left to connections.
+    /// </summary>
+    /// <remarks>Defaults to 0 (from the limit).</remarks>
+    public int MaxOpenFiles { get; set; }
+
     /// <summary>Disk budget for cached objects, headers included. The cache never holds more.</summary>
     /// <remarks>Defaults to 10 GiB.</remarks>
     public long CacheMaxBytes { get; set; } = 10L * 1024 * 1024 * 1024;

@@ -79,6 +79,11 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
 
         ValidateLimits(options, failures);
 
+        if (options.MaxOpenFiles < 0)
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.MaxOpenFiles)} must be 0 (from the open-file limit) or more (got {options.MaxOpenFiles})");
+        }
+
         if (options.ControlPlaneToken.Length > 0 && !Edge.Contracts.OperatorTokens.IsAcceptable(options.ControlPlaneToken))
         {
             failures.Add($"{Prefix}{nameof(EdgeOptions.ControlPlaneToken)} must be at least 16 characters without spaces");

@@ -71,6 +71,14 @@ internal sealed class EdgeMetrics
         IntegrityFailures = factory.CreateCounter("edge_integrity_failures_total", "Cached objects whose bytes did not match the checksums written at fill time; each was dropped and never sent.");
         cache.IntegrityFailures = () => IntegrityFailures.Inc();
         Invalidations = factory.CreateCounter("edge_invalidations_total", "Stored objects dropped because an unsafe method forwarded to the origin succeeded on them (RFC 9111 4.4).");
+        DescriptorExhaustion = factory.CreateCounter("edge_descriptor_exhaustion_total", "Requests answered 503 because the process was out of file descriptors even after closing idle cached files.");
+        var openFiles = factory.CreateGauge("edge_cache_open_files", "Cached objects' files held open (at most Edge:MaxOpenFiles).");
+        var openFilesClosed = factory.CreateCounter("edge_cache_open_files_closed_total", "Idle cached objects' files closed to stay within Edge:MaxOpenFiles or to free descriptors.");
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            openFiles.Set(cache.OpenFiles.Count);
+            openFilesClosed.IncTo(cache.OpenFiles.Closed);
+        });
         OriginFillsActive = factory.CreateGauge("edge_origin_fills_active", "Fills running against the origin now (at most Edge:OriginMaxConcurrentFills).");
         var refused = factory.CreateCounter("edge_connections_refused_total", "Client connections closed at once because their address held Edge:Limits:MaxConnectionsPerClient already.");
         var halfOpen = factory.CreateGauge("edge_connections_half_open", "Client connections that have not yet sent a whole request (TLS handshake or headers arriving).");
@@ -128,6 +136,8 @@ internal sealed class EdgeMetrics
 
     /// <summary>Objects invalidated by a successful forwarded unsafe method.</summary>
     public Counter Invalidations { get; }
+
+    public Counter DescriptorExhaustion { get; }
 
     public Gauge OriginFillsActive { get; }
 

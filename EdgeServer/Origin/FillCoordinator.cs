@@ -225,6 +225,11 @@ internal sealed partial class FillCoordinator : IDisposable
         {
             return Reject(fill, FillOutcome.OriginTimeout, "timeout", $"origin did not answer within {_options.OriginResponseTimeout.TotalSeconds:0.###} s");
         }
+        catch (HttpRequestException ex) when (FileLimits.IsOutOfDescriptors(ex))
+        {
+            LogOutOfDescriptors(_logger, fill.Key);
+            return Reject(fill, FillOutcome.NodeBusy, "node_busy", "the node is out of file descriptors");
+        }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {
             LogOriginUnreachable(_logger, fill.Key, ex.Message);
@@ -304,7 +309,16 @@ internal sealed partial class FillCoordinator : IDisposable
             reserved = storable ? want : 0;
         }
 
-        fill.SetTemp(_cache.CreateTemp());
+        try
+        {
+            fill.SetTemp(_cache.CreateTemp());
+        }
+        catch (IOException ex) when (FileLimits.IsOutOfDescriptors(ex))
+        {
+            LogOutOfDescriptors(_logger, fill.Key);
+            return reserved + Reject(fill, FillOutcome.NodeBusy, "node_busy", "the node is out of file descriptors");
+        }
+
         var head = new ObjectMetadata
         {
             Key = fill.Key,
@@ -523,6 +537,9 @@ internal sealed partial class FillCoordinator : IDisposable
 
     private static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
         DateTimeOffset.FromUnixTimeSeconds(value.ToUnixTimeSeconds());
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "Fill of {Key} refused: the process is out of file descriptors (raise its open-file limit or lower Edge:MaxOpenFiles)")]
+    private static partial void LogOutOfDescriptors(ILogger logger, string key);
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Origin unreachable for {Key}: {Reason}")]
     private static partial void LogOriginUnreachable(ILogger logger, string key, string reason);

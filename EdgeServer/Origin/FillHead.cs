@@ -18,6 +18,9 @@ internal enum FillOutcome
 
     /// <summary>A revalidation's 304: the stored object is fresh again and was refreshed in place.</summary>
     NotModified,
+
+    /// <summary>The node itself is out of a resource (file descriptors); the client gets 503 with <c>Retry-After</c>.</summary>
+    NodeBusy,
 }
 
 /// <summary>What the origin answered, known before its body: enough for every waiting client to send headers.</summary>

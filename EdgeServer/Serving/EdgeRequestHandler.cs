@@ -126,6 +126,20 @@ internal sealed partial class EdgeRequestHandler
         {
             outcome = await handling;
         }
+        catch (IOException ex) when (Caching.FileLimits.IsOutOfDescriptors(ex))
+        {
+            // Even closing idle cached files left no descriptor: a clear, retryable refusal, never a crash.
+            _metrics.DescriptorExhaustion.Inc();
+            if (context.Response.HasStarted)
+            {
+                context.Abort();
+            }
+            else
+            {
+                context.Response.Clear();
+                await WriteOutOfDescriptorsAsync(context);
+            }
+        }
         finally
         {
             _metrics.RecordRequest(context.Response.StatusCode, outcome.Result, outcome.Bytes, started);
@@ -496,6 +510,7 @@ internal sealed partial class EdgeRequestHandler
         {
             FillOutcome.OriginError => "origin-error",
             FillOutcome.OriginTimeout => "origin-timeout",
+            FillOutcome.NodeBusy => "node-busy",
             _ when !fill.Admit => "not-admitted",
             _ => null,
         }, forward);
@@ -512,6 +527,10 @@ internal sealed partial class EdgeRequestHandler
             case FillOutcome.OriginTimeout:
                 context.Response.Headers[CacheStatus.HeaderName] = cacheStatus;
                 await WriteTextAsync(context, StatusCodes.Status504GatewayTimeout, $"gateway timeout: {head.Detail}\n");
+                return new Outcome(CacheResult.Error, 0);
+            case FillOutcome.NodeBusy:
+                context.Response.Headers[CacheStatus.HeaderName] = cacheStatus;
+                await WriteOutOfDescriptorsAsync(context);
                 return new Outcome(CacheResult.Error, 0);
             case FillOutcome.Passthrough:
                 return new Outcome(result, await WritePassthroughAsync(context, head, cacheStatus, isHead));
@@ -841,6 +860,13 @@ internal sealed partial class EdgeRequestHandler
         }
 
         context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static Task WriteOutOfDescriptorsAsync(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "1";
+        context.Response.Headers.CacheControl = "no-store";
+        return WriteTextAsync(context, StatusCodes.Status503ServiceUnavailable, "service unavailable: the node is out of file descriptors; retry\n");
     }
 
     internal static Task WriteTextAsync(HttpContext context, int status, string text)

@@ -8,9 +8,9 @@ namespace Edge.EdgeServer.Tests.Caching;
 
 internal static class CacheTestSupport
 {
-    public static DiskCache CreateCache(string directory, long maxBytes, string policy = EvictionPolicies.S3Fifo)
+    public static DiskCache CreateCache(string directory, long maxBytes, string policy = EvictionPolicies.S3Fifo, int maxOpenFiles = 0)
     {
-        var options = Options.Create(new EdgeOptions { CacheDirectory = directory, OriginUrl = "http://127.0.0.1:1", CacheMaxBytes = maxBytes, EvictionPolicy = policy });
+        var options = Options.Create(new EdgeOptions { CacheDirectory = directory, OriginUrl = "http://127.0.0.1:1", CacheMaxBytes = maxBytes, EvictionPolicy = policy, MaxOpenFiles = maxOpenFiles });
         IEvictionPolicy eviction = policy == EvictionPolicies.Lru ? new LruEvictionPolicy() : new S3FifoEvictionPolicy(maxBytes);
         return new DiskCache(options, eviction, NullLogger<DiskCache>.Instance);
     }
