@@ -22,13 +22,30 @@ public sealed partial class HostProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Runs <paramref name="assembly"/> (built next to the tests) with <paramref name="args"/>.</summary>
     public static HostProcess Launch(string assembly, params string[] args) => Launch(assembly, new Dictionary<string, string>(), args);
 
     /// <summary>Runs <paramref name="assembly"/> with <paramref name="args"/> and extra <paramref name="environment"/> variables.</summary>
-    public static HostProcess Launch(string assembly, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static HostProcess Launch(string assembly, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Launch(assembly, environment, openFiles: null, args);
+
+    /// <summary>
+    /// Runs <paramref name="assembly"/> under an open-file limit of <paramref name="openFiles"/> (soft and hard, as
+    /// <c>ulimit -n</c> sets it; <c>prlimit</c> execs, so the process keeps its id) when given.
+    /// </summary>
+    public static HostProcess Launch(string assembly, IReadOnlyDictionary<string, string> environment, int? openFiles, params string[] args)
     {
-        var info = Interruptible("dotnet", AppContext.BaseDirectory);
+        var info = Interruptible(openFiles is null ? "dotnet" : "prlimit", AppContext.BaseDirectory);
+        if (openFiles is { } limit)
+        {
+            info.ArgumentList.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--nofile={limit}:{limit}"));
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         foreach (var arg in args)
         {
@@ -48,9 +65,12 @@ public sealed partial class HostProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="assembly"/> and waits until it listens (on a free loopback port unless args say <c>--urls</c>).</summary>
-    public static async Task<HostProcess> StartAsync(string assembly, params string[] args)
+    public static Task<HostProcess> StartAsync(string assembly, params string[] args) => StartAsync(assembly, openFiles: null, args);
+
+    /// <summary>Starts <paramref name="assembly"/> under an open-file limit (none when null) and waits until it listens.</summary>
+    public static async Task<HostProcess> StartAsync(string assembly, int? openFiles, params string[] args)
     {
-        var edge = Launch(assembly, args.Any(a => a.StartsWith("--urls", StringComparison.Ordinal)) ? args : ["--urls=http://127.0.0.1:0", .. args]);
+        var edge = Launch(assembly, new Dictionary<string, string>(), openFiles, args.Any(a => a.StartsWith("--urls", StringComparison.Ordinal)) ? args : ["--urls=http://127.0.0.1:0", .. args]);
         edge.Url = await edge._listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
         return edge;
     }
