@@ -19,10 +19,13 @@ internal sealed class CacheEntry
     private int _frequency;
     private int _hits;
 
-    public CacheEntry(UInt128 hash, string path, long sizeOnDisk, ObjectMetadata? metadata = null, SafeFileHandle? handle = null, ulong[]? checksums = null)
+    private readonly string _objectsRoot;
+
+    /// <param name="objectsRoot">The cache's objects folder; the file's path is derived from it and the hash, not stored.</param>
+    public CacheEntry(UInt128 hash, string objectsRoot, long sizeOnDisk, ObjectMetadata? metadata = null, SafeFileHandle? handle = null, ulong[]? checksums = null)
     {
         Hash = hash;
-        FilePath = path;
+        _objectsRoot = objectsRoot;
         SizeOnDisk = sizeOnDisk;
         _metadata = metadata;
         _handle = handle;
@@ -31,7 +34,7 @@ internal sealed class CacheEntry
 
     public UInt128 Hash { get; }
 
-    public string FilePath { get; }
+    public string FilePath => DiskCache.ObjectPathOf(_objectsRoot, Hash);
 
     /// <summary>Bytes the object takes on disk, header block included.</summary>
     public long SizeOnDisk { get; }
@@ -62,7 +65,10 @@ internal sealed class CacheEntry
     /// <summary>Whether the entry was hit since the open-file cache last looked; clears it.</summary>
     internal bool TakeReferenced() => Interlocked.Exchange(ref _referenced, 0) != 0;
 
-    /// <summary>Closes the cache's own reference on the file (an idle object); the next hit opens it again.</summary>
+    /// <summary>
+    /// Closes the cache's own reference on the file (an idle object) and forgets its metadata and checksums, which are
+    /// on disk: an idle object costs the index only this entry. The next hit opens and reads them again.
+    /// </summary>
     /// <remarks>
     /// Takes no lock: it runs while another entry's open holds that entry's lock (closing idle handles after EMFILE).
     /// A reader that raced it sees a disposed handle and opens the file again; checksums describe the same file either way.
@@ -71,6 +77,7 @@ internal sealed class CacheEntry
     {
         var handle = Interlocked.Exchange(ref _handle, null);
         Volatile.Write(ref _checksums, null);
+        Volatile.Write(ref _metadata, null);
         handle?.Dispose();
     }
 
@@ -205,26 +212,14 @@ internal sealed class CacheEntry
         }
     }
 
-    /// <summary>Reads the header alone, without keeping the file open.</summary>
+    /// <summary>Reads the header alone, without keeping the file open or the metadata.</summary>
     private ObjectMetadata? ReadMetadata()
     {
         try
         {
             using var handle = File.OpenHandle(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            if (!ObjectFile.TryReadHeader(handle, out var header) || header is null)
-            {
-                return null;
-            }
-
-            lock (_sync)
-            {
-                if (_metadata is null)
-                {
-                    Volatile.Write(ref _metadata, header);
-                }
-
-                return _metadata;
-            }
+            // Not kept: metadata stays in memory only while the file is open (the open-file cache bounds that).
+            return ObjectFile.TryReadHeader(handle, out var header) ? header : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -293,7 +293,8 @@ internal sealed partial class DiskCache : IDisposable
             return null;
         }
 
-        var entry = new CacheEntry(hash, target, size, metadata, checksums: checksums);
+        // Metadata and checksums are on disk now; the entry reads them at its first hit, so idle objects cost no more.
+        var entry = new CacheEntry(hash, _objectsPath, size);
         lock (_budgetLock)
         {
             // The rename already replaced an older file of the same key; only its entry goes.
@@ -464,10 +465,13 @@ internal sealed partial class DiskCache : IDisposable
         return true;
     }
 
-    private string ObjectPath(UInt128 hash)
+    private string ObjectPath(UInt128 hash) => ObjectPathOf(_objectsPath, hash);
+
+    /// <summary>An object's file: <c>objects/{first two hex digits}/{hash}</c>.</summary>
+    internal static string ObjectPathOf(string objectsRoot, UInt128 hash)
     {
         var name = CacheKey.FileName(hash);
-        return Path.Combine(_objectsPath, name[..2], name);
+        return Path.Combine(objectsRoot, name[..2], name);
     }
 
     private void DeleteFile(string path)
@@ -519,7 +523,9 @@ internal sealed partial class DiskCache : IDisposable
         var found = new List<(FileInfo File, UInt128 Hash)>();
         foreach (var file in new DirectoryInfo(_objectsPath).EnumerateFiles("*", SearchOption.AllDirectories))
         {
-            if (CacheKey.TryParseFileName(file.Name, out var hash) && file.Length >= ObjectFile.HeaderSize)
+            // Entries keep no path: a file is only found where its hash puts it.
+            if (CacheKey.TryParseFileName(file.Name, out var hash) && file.Length >= ObjectFile.HeaderSize
+                && string.Equals(file.FullName, ObjectPath(hash), StringComparison.Ordinal))
             {
                 found.Add((file, hash));
             }
@@ -534,7 +540,7 @@ internal sealed partial class DiskCache : IDisposable
         {
             foreach (var (file, hash) in found)
             {
-                var entry = new CacheEntry(hash, file.FullName, file.Length);
+                var entry = new CacheEntry(hash, _objectsPath, file.Length);
                 _entries[hash] = entry;
                 _usedBytes += file.Length;
                 _policy.OnInserted(entry, restored: true);
