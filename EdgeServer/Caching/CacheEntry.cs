@@ -9,27 +9,25 @@ namespace Edge.EdgeServer.Caching;
 /// </summary>
 internal sealed class CacheEntry
 {
-    private readonly Lock _sync = new();
-    private SafeFileHandle? _handle;
-    private ObjectMetadata? _metadata;
-    private ulong[]? _checksums;
+    // Opens are rare and short: a lock per entry would cost every idle object its own lock object.
+    private static readonly Lock[] OpenLocks = [.. Enumerable.Range(0, 256).Select(_ => new Lock())];
+
+    private readonly string _objectsRoot;
+
+    // Handle, metadata and checksums together, swapped as one, so a reader never mixes two opens; null while idle.
+    private OpenFile? _open;
     private LinkedListNode<CacheEntry>? _openNode;
     private int _removed;
     private int _referenced;
     private int _frequency;
     private int _hits;
 
-    private readonly string _objectsRoot;
-
     /// <param name="objectsRoot">The cache's objects folder; the file's path is derived from it and the hash, not stored.</param>
-    public CacheEntry(UInt128 hash, string objectsRoot, long sizeOnDisk, ObjectMetadata? metadata = null, SafeFileHandle? handle = null, ulong[]? checksums = null)
+    public CacheEntry(UInt128 hash, string objectsRoot, long sizeOnDisk)
     {
         Hash = hash;
         _objectsRoot = objectsRoot;
         SizeOnDisk = sizeOnDisk;
-        _metadata = metadata;
-        _handle = handle;
-        _checksums = checksums;
     }
 
     public UInt128 Hash { get; }
@@ -44,10 +42,16 @@ internal sealed class CacheEntry
     /// <summary>Accesses since the policy last looked, capped at 3 (S3-FIFO's counter).</summary>
     public int Frequency => Volatile.Read(ref _frequency);
 
-    /// <summary>Policy bookkeeping; only the eviction policy touches these, under the cache's lock.</summary>
-    internal LinkedListNode<CacheEntry>? PolicyNode { get; set; }
+    /// <summary>Policy bookkeeping (its queue and links in it); only the eviction policy touches these, under its lock.</summary>
+    internal Internal.EntryQueue? PolicyQueueRef { get; set; }
+
+    internal CacheEntry? PolicyPrevious { get; set; }
+
+    internal CacheEntry? PolicyNext { get; set; }
 
     internal byte PolicyQueue { get; set; }
+
+    private Lock OpenLock => OpenLocks[(int)(Hash & 0xFF)];
 
     public void RecordAccess()
     {
@@ -70,16 +74,10 @@ internal sealed class CacheEntry
     /// on disk: an idle object costs the index only this entry. The next hit opens and reads them again.
     /// </summary>
     /// <remarks>
-    /// Takes no lock: it runs while another entry's open holds that entry's lock (closing idle handles after EMFILE).
-    /// A reader that raced it sees a disposed handle and opens the file again; checksums describe the same file either way.
+    /// Takes no lock: it runs while another entry's open holds an open lock (closing idle handles after EMFILE).
+    /// A reader that raced it sees a disposed handle and opens the file again.
     /// </remarks>
-    internal void CloseHandle()
-    {
-        var handle = Interlocked.Exchange(ref _handle, null);
-        Volatile.Write(ref _checksums, null);
-        Volatile.Write(ref _metadata, null);
-        handle?.Dispose();
-    }
+    internal void CloseHandle() => Interlocked.Exchange(ref _open, null)?.Handle.Dispose();
 
     /// <summary>
     /// Takes a reference on the open file. False when the object was removed or its file is not a
@@ -92,18 +90,8 @@ internal sealed class CacheEntry
         // An idle close can race a hit: the handle read here may be closed before the reference is taken; open again.
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var handle = Volatile.Read(ref _handle);
-            var metadata = Volatile.Read(ref _metadata);
-            var checksums = Volatile.Read(ref _checksums);
-            if (handle is null || metadata is null || checksums is null)
-            {
-                if (!TryOpen(files, out handle, out metadata, out checksums))
-                {
-                    return false;
-                }
-            }
-
-            if (!string.Equals(metadata.Key, key, StringComparison.Ordinal))
+            var open = Volatile.Read(ref _open) ?? TryOpen(files);
+            if (open is null || !string.Equals(open.Metadata.Key, key, StringComparison.Ordinal))
             {
                 return false;
             }
@@ -111,7 +99,7 @@ internal sealed class CacheEntry
             var added = false;
             try
             {
-                handle.DangerousAddRef(ref added);
+                open.Handle.DangerousAddRef(ref added);
             }
             catch (ObjectDisposedException)
             {
@@ -129,7 +117,7 @@ internal sealed class CacheEntry
             }
 
             Volatile.Write(ref _referenced, 1);
-            lease = new CacheLease(handle, metadata, checksums, Interlocked.Increment(ref _hits));
+            lease = new CacheLease(open.Handle, open.Metadata, open.Checksums, Interlocked.Increment(ref _hits));
             return true;
         }
 
@@ -137,66 +125,77 @@ internal sealed class CacheEntry
     }
 
     /// <summary>Loads metadata without keeping a lease; null if the file is not a whole object.</summary>
-    public ObjectMetadata? GetMetadata() => Volatile.Read(ref _metadata) ?? ReadMetadata();
+    public ObjectMetadata? GetMetadata() => Volatile.Read(ref _open)?.Metadata ?? ReadMetadata();
 
-    /// <summary>Swaps in refreshed metadata (a revalidation's new freshness); the body is unchanged.</summary>
-    public void UpdateMetadata(ObjectMetadata metadata) => Volatile.Write(ref _metadata, metadata);
-
-    private bool TryOpen(OpenFileCache files, out SafeFileHandle handle, out ObjectMetadata metadata, out ulong[] checksums)
+    /// <summary>Swaps in refreshed metadata (a revalidation's new freshness, already written to the file's header).</summary>
+    public void UpdateMetadata(ObjectMetadata metadata)
     {
-        lock (_sync)
+        var open = Volatile.Read(ref _open);
+        while (open is not null)
         {
-            handle = null!;
-            metadata = null!;
-            checksums = null!;
+            var seen = Interlocked.CompareExchange(ref _open, new OpenFile(open.Handle, metadata, open.Checksums), open);
+            if (seen == open)
+            {
+                return;
+            }
+
+            open = seen;
+        }
+    }
+
+    private OpenFile? TryOpen(OpenFileCache files)
+    {
+        OpenFile opened;
+        lock (OpenLock)
+        {
             if (IsRemoved)
             {
-                return false;
+                return null;
             }
 
-            if (_handle is not null && _metadata is not null && _checksums is not null)
+            if (Volatile.Read(ref _open) is { } current)
             {
-                (handle, metadata, checksums) = (_handle, _metadata, _checksums);
-                return true;
+                return current;
             }
 
-            SafeFileHandle opened;
+            SafeFileHandle handle;
             try
             {
-                opened = OpenRead(files);
+                handle = OpenRead(files);
             }
             catch (Exception ex) when ((ex is IOException or UnauthorizedAccessException) && !FileLimits.IsOutOfDescriptors(ex))
             {
-                return false;
+                return null;
             }
 
-            ulong[] table;
             try
             {
-                if (!ObjectFile.TryReadHeader(opened, out var header) || header is null)
+                if (!ObjectFile.TryReadHeader(handle, out var header) || header is null)
                 {
-                    opened.Dispose();
-                    return false;
+                    handle.Dispose();
+                    return null;
                 }
 
-                table = ObjectFile.ReadChecksums(opened, header.ContentLength);
-                metadata = _metadata ?? header;
+                opened = new OpenFile(handle, header, ObjectFile.ReadChecksums(handle, header.ContentLength));
             }
             catch (IOException)
             {
-                opened.Dispose();
-                return false;
+                handle.Dispose();
+                return null;
             }
 
-            _handle?.Dispose();
-            Volatile.Write(ref _checksums, table);
-            Volatile.Write(ref _metadata, metadata);
-            Volatile.Write(ref _handle, opened);
-            (handle, checksums) = (opened, table);
+            Volatile.Write(ref _open, opened);
+        }
+
+        // Removed while opening: the removal may have missed this handle.
+        if (IsRemoved)
+        {
+            CloseHandle();
+            return null;
         }
 
         files.Opened(this);
-        return true;
+        return opened;
     }
 
     /// <summary>Opens the file; out of descriptors, closes idle handles and tries once more, then lets EMFILE through.</summary>
@@ -218,6 +217,7 @@ internal sealed class CacheEntry
         try
         {
             using var handle = File.OpenHandle(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+
             // Not kept: metadata stays in memory only while the file is open (the open-file cache bounds that).
             return ObjectFile.TryReadHeader(handle, out var header) ? header : null;
         }
@@ -235,13 +235,11 @@ internal sealed class CacheEntry
             return false;
         }
 
-        lock (_sync)
-        {
-            _handle?.Dispose();
-        }
-
+        CloseHandle();
         return true;
     }
+
+    private sealed record OpenFile(SafeFileHandle Handle, ObjectMetadata Metadata, ulong[] Checksums);
 }
 
 /// <summary>A reference on a cached object's open file; dispose to release it.</summary>

@@ -4,7 +4,7 @@ namespace Edge.EdgeServer.Caching.Internal;
 internal sealed class LruEvictionPolicy : IEvictionPolicy
 {
     private readonly Lock _sync = new();
-    private readonly LinkedList<CacheEntry> _order = new();
+    private readonly EntryQueue _order = new();
 
     public string Name => Configuration.EvictionPolicies.Lru;
 
@@ -12,7 +12,7 @@ internal sealed class LruEvictionPolicy : IEvictionPolicy
     {
         lock (_sync)
         {
-            entry.PolicyNode = _order.AddLast(entry);
+            _order.AddLast(entry);
         }
     }
 
@@ -20,10 +20,10 @@ internal sealed class LruEvictionPolicy : IEvictionPolicy
     {
         lock (_sync)
         {
-            if (entry.PolicyNode is { List: not null } node)
+            if (_order.Contains(entry))
             {
-                _order.Remove(node);
-                _order.AddLast(node);
+                _order.Remove(entry);
+                _order.AddLast(entry);
             }
         }
     }
@@ -32,15 +32,7 @@ internal sealed class LruEvictionPolicy : IEvictionPolicy
     {
         lock (_sync)
         {
-            var first = _order.First;
-            if (first is null)
-            {
-                return null;
-            }
-
-            _order.RemoveFirst();
-            first.Value.PolicyNode = null;
-            return first.Value;
+            return _order.RemoveFirst();
         }
     }
 
@@ -48,11 +40,7 @@ internal sealed class LruEvictionPolicy : IEvictionPolicy
     {
         lock (_sync)
         {
-            if (entry.PolicyNode is { List: not null } node)
-            {
-                _order.Remove(node);
-                entry.PolicyNode = null;
-            }
+            _order.Remove(entry);
         }
     }
 }

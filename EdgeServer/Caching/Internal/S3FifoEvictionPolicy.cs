@@ -13,8 +13,8 @@ internal sealed class S3FifoEvictionPolicy(long capacityBytes) : IEvictionPolicy
 
     // The paper's 10% small queue; its sweep shows the miss ratio flat between 5% and 20%.
     private readonly long _smallTarget = Math.Max(1, capacityBytes / 10);
-    private readonly LinkedList<CacheEntry> _small = new();
-    private readonly LinkedList<CacheEntry> _main = new();
+    private readonly EntryQueue _small = new();
+    private readonly EntryQueue _main = new();
     private readonly GhostList _ghost = new();
     private long _smallBytes;
 
@@ -72,15 +72,13 @@ internal sealed class S3FifoEvictionPolicy(long capacityBytes) : IEvictionPolicy
 
     public void OnRemoved(CacheEntry entry)
     {
-        if (entry.PolicyNode is { List: not null } node)
+        if (entry.PolicyQueueRef is { } queue)
         {
-            node.List.Remove(node);
-            if (entry.PolicyQueue == Small)
+            queue.Remove(entry);
+            if (queue == _small)
             {
                 _smallBytes -= entry.SizeOnDisk;
             }
-
-            entry.PolicyNode = null;
         }
     }
 
@@ -89,25 +87,23 @@ internal sealed class S3FifoEvictionPolicy(long capacityBytes) : IEvictionPolicy
         entry.PolicyQueue = queue;
         if (queue == Small)
         {
-            entry.PolicyNode = _small.AddLast(entry);
+            _small.AddLast(entry);
             _smallBytes += entry.SizeOnDisk;
         }
         else
         {
-            entry.PolicyNode = _main.AddLast(entry);
+            _main.AddLast(entry);
         }
     }
 
-    private CacheEntry Pop(LinkedList<CacheEntry> queue)
+    private CacheEntry Pop(EntryQueue queue)
     {
-        var entry = queue.First!.Value;
-        queue.RemoveFirst();
+        var entry = queue.RemoveFirst()!;
         if (queue == _small)
         {
             _smallBytes -= entry.SizeOnDisk;
         }
 
-        entry.PolicyNode = null;
         return entry;
     }
 
