@@ -76,11 +76,7 @@ public sealed class OperatorAuthenticationHandler(IOptionsMonitor<OperatorAuthen
             response.Headers.WWWAuthenticate = challenge;
         }
 
-        var text = OperatorTokens.Refusal(access, Options.TokensKey);
-        response.StatusCode = OperatorTokens.StatusCode(access);
-        response.ContentType = "text/plain; charset=utf-8";
-        response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(text);
-        return HttpMethods.IsHead(Request.Method) ? Task.CompletedTask : response.WriteAsync(text, Context.RequestAborted);
+        return PlainText.WriteAsync(Context, OperatorTokens.StatusCode(access), OperatorTokens.Refusal(access, Options.TokensKey));
     }
 
     // Browsers send Origin with every cross-origin request and Sec-Fetch-Site with every request; scripts send neither.

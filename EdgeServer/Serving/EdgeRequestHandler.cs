@@ -869,14 +869,7 @@ internal sealed partial class EdgeRequestHandler
         return WriteTextAsync(context, StatusCodes.Status503ServiceUnavailable, "service unavailable: the node is out of file descriptors; retry\n");
     }
 
-    internal static Task WriteTextAsync(HttpContext context, int status, string text)
-    {
-        var response = context.Response;
-        response.StatusCode = status;
-        response.ContentType = "text/plain; charset=utf-8";
-        response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(text);
-        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.WriteAsync(text, context.RequestAborted);
-    }
+    internal static Task WriteTextAsync(HttpContext context, int status, string text) => PlainText.WriteAsync(context, status, text);
 
     private sealed class CountingCopy
     {
