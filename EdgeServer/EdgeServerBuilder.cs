@@ -37,16 +37,10 @@ public static class EdgeServerServiceCollectionExtensions
         return new Builder(services);
     }
 
-    /// <summary>Adds the disk cache with the eviction policy named by <c>Edge:EvictionPolicy</c>.</summary>
+    /// <summary>Adds the disk cache over <c>Edge:CacheDirectories</c> (or <c>Edge:CacheDirectory</c>), each disk with the eviction policy named by <c>Edge:EvictionPolicy</c>.</summary>
     public static IEdgeServerBuilder AddDiskCache(this IEdgeServerBuilder builder)
     {
-        builder.Services.TryAddSingleton<IEvictionPolicy>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<EdgeOptions>>().Value;
-            return string.Equals(options.EvictionPolicy, EvictionPolicies.Lru, StringComparison.OrdinalIgnoreCase)
-                ? new LruEvictionPolicy()
-                : new S3FifoEvictionPolicy(options.CacheMaxBytes);
-        });
+        builder.Services.TryAddSingleton<ICacheFileSystem>(PhysicalCacheFileSystem.Instance);
         builder.Services.TryAddSingleton<DiskCache>();
         builder.Services.TryAddSingleton<MemoryTier>();
         builder.Services.TryAddSingleton<Doorkeeper>();

@@ -1,74 +1,119 @@
-using System.Collections.Concurrent;
+using System.IO.Hashing;
+using System.Text;
 using Edge.EdgeServer.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Win32.SafeHandles;
 
 namespace Edge.EdgeServer.Caching;
 
 /// <summary>
-/// The node's disk cache: an index of published objects, a byte budget that is never exceeded
-/// (space is reserved before a fill writes), atomic publication by rename, and recovery of what is
-/// already on disk at start-up from directory listings alone.
+/// The node's disk cache over one or more disks (<c>Edge:CacheDirectories</c>). Each object has one disk, chosen by
+/// weighted rendezvous hashing of its key over the disks in service, so adding or losing a disk moves only that
+/// disk's share. Each disk keeps its own budget (never exceeded: space is reserved before a fill writes), index and
+/// eviction policy; a disk that fails is taken out of service and checked until it works again.
 /// </summary>
 internal sealed partial class DiskCache : IDisposable
 {
-    private const string ObjectsFolder = "objects";
-    private const string TempFolder = "tmp";
     private const string PinsFile = "pins.json";
 
-    // Pinned objects the eviction policy offers are put back; past this many in one reservation, it gives up.
-    private const int MaxPinnedSkips = 4096;
-
-    private readonly ConcurrentDictionary<UInt128, CacheEntry> _entries = new();
-    private readonly Lock _budgetLock = new();
-    private readonly IEvictionPolicy _policy;
+    private readonly CacheDisk[] _disks;
+    private readonly ulong[] _seeds;
     private readonly OpenFileCache _files;
     private readonly ILogger<DiskCache> _logger;
-    private readonly string _objectsPath;
-    private readonly string _tempPath;
+    private readonly Lock _pinsLock = new();
     private readonly string _pinsPath;
+    private readonly ITimer? _checks;
+    private readonly int[] _reloading;
     private volatile string[] _pins = [];
-    private long _usedBytes;
-    private long _reservedBytes;
-    private long _evictions;
-    private long _evictedBytes;
+    private int _disposed;
 
-    private string? _diskFull;
-
-    public DiskCache(IOptions<EdgeOptions> options, IEvictionPolicy policy, ILogger<DiskCache> logger)
+    public DiskCache(IOptions<EdgeOptions> options, ILogger<DiskCache> logger, TimeProvider? time = null, ICacheFileSystem? fileSystem = null)
     {
-        var root = Path.GetFullPath(options.Value.CacheDirectory);
-        _objectsPath = Path.Combine(root, ObjectsFolder);
-        _tempPath = Path.Combine(root, TempFolder);
-        _pinsPath = Path.Combine(root, PinsFile);
-        MaxBytes = options.Value.CacheMaxBytes;
-        _files = new OpenFileCache(FileLimits.MaxOpenFiles(options.Value.MaxOpenFiles, FileLimits.SoftLimit()));
-        _policy = policy;
+        var edge = options.Value;
         _logger = logger;
-        Load();
+        _files = new OpenFileCache(FileLimits.MaxOpenFiles(edge.MaxOpenFiles, FileLimits.SoftLimit()));
+        var configured = edge.CacheDirectories.Count > 0
+            ? edge.CacheDirectories.Select(d => (d.Path, d.MaxBytes)).ToList()
+            : [(edge.CacheDirectory, edge.CacheMaxBytes)];
+        _disks = [.. configured.Select((d, i) => new CacheDisk(i + 1, d.Path, d.MaxBytes, edge.EvictionPolicy, _files, fileSystem ?? PhysicalCacheFileSystem.Instance, () => _pins.Length > 0, IsPinned, logger))];
+
+        // A disk's place in the ring comes from its path, not its position in the list, so reordering moves nothing.
+        _seeds = [.. _disks.Select(d => XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(d.Root)))];
+        _reloading = new int[_disks.Length];
+        foreach (var disk in _disks)
+        {
+            disk.ObjectChanged += hash => ObjectChanged?.Invoke(hash);
+        }
+
+        StateDirectory = Path.GetFullPath(string.IsNullOrWhiteSpace(edge.CacheDirectory) ? _disks[0].Root : edge.CacheDirectory);
+        Directory.CreateDirectory(StateDirectory);
+        _pinsPath = Path.Combine(StateDirectory, PinsFile);
+        LoadPins();
+        LoadDisks();
+        if (time is not null && edge.CacheDiskCheckInterval > TimeSpan.Zero)
+        {
+            _checks = time.CreateTimer(_ => CheckDisks(), null, edge.CacheDiskCheckInterval, edge.CacheDiskCheckInterval);
+        }
     }
 
-    public long MaxBytes { get; }
+    /// <summary>Where the node keeps its own state (pins, fill jobs): <c>Edge:CacheDirectory</c>, else the first disk.</summary>
+    public string StateDirectory { get; }
+
+    public IReadOnlyList<CacheDisk> Disks => _disks;
+
+    /// <summary>Completes when every disk's start-up load has finished (in service or failed).</summary>
+    public Task Loaded { get; private set; } = Task.CompletedTask;
 
     /// <summary>The handles of cached objects kept open, at most <c>Edge:MaxOpenFiles</c>.</summary>
     public OpenFileCache OpenFiles => _files;
 
-    public long UsedBytes => Interlocked.Read(ref _usedBytes);
+    /// <summary>The budget of all disks, in service or not.</summary>
+    public long MaxBytes => _disks.Sum(d => d.MaxBytes);
 
-    public long ReservedBytes => Interlocked.Read(ref _reservedBytes);
+    public long UsedBytes => _disks.Sum(d => d.UsedBytes);
 
-    public int Count => _entries.Count;
+    public long ReservedBytes => _disks.Sum(d => d.ReservedBytes);
 
-    public long Evictions => Interlocked.Read(ref _evictions);
+    public int Count => _disks.Sum(d => d.Count);
 
-    public long EvictedBytes => Interlocked.Read(ref _evictedBytes);
+    public long Evictions => _disks.Sum(d => d.Evictions);
+
+    public long EvictedBytes => _disks.Sum(d => d.EvictedBytes);
 
     /// <summary>Raised after an object leaves the cache (evicted, purged, replaced, refreshed), so copies elsewhere go too.</summary>
     public event Action<UInt128>? ObjectChanged;
 
+    /// <summary>Called when a checksum check outside the serving path finds a corrupt object.</summary>
+    public Action? IntegrityFailures { get; set; }
+
     /// <summary>Path prefixes whose objects are never evicted (titles placed by proactive fill).</summary>
     public IReadOnlyList<string> Pins => _pins;
+
+    /// <summary>Set when every disk in service found itself full at its last write; cleared by the next object published.</summary>
+    public string? DiskFull
+    {
+        get
+        {
+            string? full = null;
+            foreach (var disk in _disks)
+            {
+                if (disk.IsOnline)
+                {
+                    if (disk.DiskFull is not { } detail)
+                    {
+                        return null;
+                    }
+
+                    full ??= detail;
+                }
+            }
+
+            return full;
+        }
+    }
+
+    /// <summary>ENOSPC on Linux, ERROR_DISK_FULL or ERROR_HANDLE_DISK_FULL on Windows.</summary>
+    public static bool IsDiskFull(IOException exception) => exception.HResult is 28 or 112 or 39 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
 
     public bool IsPinned(string key)
     {
@@ -86,7 +131,7 @@ internal sealed partial class DiskCache : IDisposable
     /// <summary>Pins a path prefix; kept across restarts.</summary>
     public void Pin(string prefix)
     {
-        lock (_budgetLock)
+        lock (_pinsLock)
         {
             if (!_pins.Contains(prefix, StringComparer.Ordinal))
             {
@@ -99,7 +144,7 @@ internal sealed partial class DiskCache : IDisposable
     /// <summary>Unpins a path prefix: its objects become evictable again.</summary>
     public bool Unpin(string prefix)
     {
-        lock (_budgetLock)
+        lock (_pinsLock)
         {
             if (!_pins.Contains(prefix, StringComparer.Ordinal))
             {
@@ -117,12 +162,15 @@ internal sealed partial class DiskCache : IDisposable
     {
         var objects = 0;
         long bytes = 0;
-        foreach (var entry in _entries.Values)
+        foreach (var disk in _disks)
         {
-            if (entry.GetMetadata() is { } metadata && metadata.Key.StartsWith(prefix, StringComparison.Ordinal) && Remove(entry))
+            foreach (var (hash, size) in disk.Find(prefix))
             {
-                objects++;
-                bytes += entry.SizeOnDisk;
+                if (disk.Remove(hash))
+                {
+                    objects++;
+                    bytes += size;
+                }
             }
         }
 
@@ -132,19 +180,11 @@ internal sealed partial class DiskCache : IDisposable
     /// <summary>Looks up an object and takes a reference on its file. The hit path.</summary>
     public bool TryAcquire(UInt128 hash, string key, out CacheLease lease)
     {
-        if (_entries.TryGetValue(hash, out var entry))
+        foreach (var disk in _disks)
         {
-            if (entry.TryAcquire(key, _files, out lease))
+            if (disk.TryAcquire(hash, key, out lease))
             {
-                _policy.OnHit(entry);
                 return true;
-            }
-
-            // A key collision keeps the existing object; anything else means the file is gone or not whole.
-            if (!entry.IsRemoved && entry.GetMetadata() is null)
-            {
-                LogCorruptObject(_logger, entry.FilePath);
-                Remove(entry);
             }
         }
 
@@ -152,165 +192,82 @@ internal sealed partial class DiskCache : IDisposable
         return false;
     }
 
-    public bool Contains(UInt128 hash) => _entries.ContainsKey(hash);
+    public bool Contains(UInt128 hash) => _disks.Any(d => d.Contains(hash));
 
     /// <summary>Whether a whole object for <paramref name="key"/> is stored, and its body size.</summary>
     public bool TryGetSize(UInt128 hash, string key, out long size)
     {
-        size = 0;
-        if (_entries.TryGetValue(hash, out var entry) && entry.GetMetadata() is { } metadata && metadata.Key == key)
+        foreach (var disk in _disks)
         {
-            size = metadata.ContentLength;
-            return true;
+            if (disk.GetMetadata(hash) is { } metadata && metadata.Key == key)
+            {
+                size = metadata.ContentLength;
+                return true;
+            }
         }
 
+        size = 0;
         return false;
     }
 
-    /// <summary>Creates the temporary file a fill writes into; it becomes visible only through <see cref="Publish"/>.</summary>
-    public TempObject CreateTemp()
+    /// <summary>
+    /// Creates the temporary file a fill of <paramref name="hash"/> writes into, on the disk the object belongs to;
+    /// if that disk fails now, on the next one. It becomes visible only through <see cref="Publish"/>.
+    /// </summary>
+    /// <exception cref="IOException">No disk is in service, or the process is out of descriptors.</exception>
+    public TempObject CreateTemp(UInt128 hash)
     {
-        Directory.CreateDirectory(_tempPath);
-        var path = Path.Combine(_tempPath, Guid.NewGuid().ToString("N") + ".part");
-        SafeFileHandle handle;
-        try
+        IOException? last = null;
+        foreach (var disk in Ranked(hash))
         {
-            handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        }
-        catch (IOException ex) when (FileLimits.IsOutOfDescriptors(ex) && _files.CloseIdle() > 0)
-        {
-            handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            try
+            {
+                return disk.CreateTemp();
+            }
+            catch (IOException ex) when (!FileLimits.IsOutOfDescriptors(ex))
+            {
+                last = ex;
+            }
         }
 
-        return new TempObject(path, handle);
+        throw new IOException("no cache disk is in service" + (last is null ? "" : ": " + last.Message), last);
     }
 
-    /// <summary>Reserves disk space for a fill, evicting as needed; false if the budget cannot hold it.</summary>
-    public bool TryReserve(long bytes)
+    /// <summary>Reading a cached object's body failed: the disk that holds it is checked.</summary>
+    public void ReportReadError(UInt128 hash, IOException exception)
     {
-        if (bytes > MaxBytes)
+        foreach (var disk in _disks)
         {
-            return false;
-        }
-
-        List<CacheEntry>? victims = null;
-        List<CacheEntry>? pinned = null;
-        bool reserved;
-        lock (_budgetLock)
-        {
-            while (_usedBytes + _reservedBytes + bytes > MaxBytes)
+            if (disk.Contains(hash))
             {
-                var victim = _policy.SelectVictim();
-                if (victim is null)
-                {
-                    break;
-                }
-
-                if (_pins.Length > 0 && victim.GetMetadata() is { } metadata && IsPinned(metadata.Key))
-                {
-                    (pinned ??= []).Add(victim);
-                    if (pinned.Count >= MaxPinnedSkips)
-                    {
-                        break;
-                    }
-
-                    continue;
-                }
-
-                if (Detach(victim))
-                {
-                    (victims ??= []).Add(victim);
-                }
+                disk.ReportError(exception);
+                return;
             }
-
-            foreach (var keep in pinned ?? [])
-            {
-                _policy.OnInserted(keep, restored: true);
-            }
-
-            reserved = _usedBytes + _reservedBytes + bytes <= MaxBytes;
-            if (reserved)
-            {
-                _reservedBytes += bytes;
-            }
-        }
-
-        if (victims is not null)
-        {
-            foreach (var victim in victims)
-            {
-                Interlocked.Increment(ref _evictions);
-                Interlocked.Add(ref _evictedBytes, victim.SizeOnDisk);
-                DeleteFile(victim.FilePath);
-                ObjectChanged?.Invoke(victim.Hash);
-            }
-        }
-
-        return reserved;
-    }
-
-    public void ReleaseReservation(long bytes)
-    {
-        lock (_budgetLock)
-        {
-            _reservedBytes -= bytes;
         }
     }
 
     /// <summary>
-    /// Writes the header block and renames the temporary file into place, so the object appears
-    /// whole or not at all. <paramref name="reservedBytes"/> must cover the file's size.
+    /// Writes the header block and renames the temporary file into place, so the object appears whole or not at all.
+    /// <paramref name="reservedBytes"/> must cover the file's size.
     /// </summary>
-    public CacheEntry? Publish(TempObject temp, ObjectMetadata metadata, long reservedBytes, ulong[]? checksums = null)
+    public bool Publish(TempObject temp, ObjectMetadata metadata, long reservedBytes, ulong[]? checksums = null)
     {
-        Volatile.Write(ref _diskFull, null);
-        var size = ObjectFile.SizeOnDisk(metadata.ContentLength);
+        if (!temp.Disk.Publish(temp, metadata, reservedBytes, checksums))
+        {
+            return false;
+        }
+
+        // An older copy on another disk (stored while this one was out of service) goes.
         var hash = CacheKey.Hash(metadata.Key);
-        var target = ObjectPath(hash);
-        try
+        foreach (var disk in _disks)
         {
-            if (size > reservedBytes)
+            if (disk != temp.Disk)
             {
-                ReleaseReservation(reservedBytes);
-                return null;
+                disk.Remove(hash);
             }
-
-            checksums ??= ObjectFile.ComputeChecksums(temp.Handle, metadata.ContentLength);
-            ObjectFile.WriteChecksums(temp.Handle, metadata.ContentLength, checksums);
-            if (!ObjectFile.TryWriteHeader(temp.Handle, metadata))
-            {
-                ReleaseReservation(reservedBytes);
-                return null;
-            }
-
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Move(temp.Path, target, overwrite: true);
-        }
-        catch (IOException ex)
-        {
-            LogPublishFailed(_logger, metadata.Key, ex);
-            ReleaseReservation(reservedBytes);
-            return null;
         }
 
-        // Metadata and checksums are on disk now; the entry reads them at its first hit, so idle objects cost no more.
-        var entry = new CacheEntry(hash, _objectsPath, size);
-        lock (_budgetLock)
-        {
-            // The rename already replaced an older file of the same key; only its entry goes.
-            if (_entries.TryGetValue(hash, out var existing) && Detach(existing))
-            {
-                _policy.OnRemoved(existing);
-            }
-
-            _entries[hash] = entry;
-            _usedBytes += size;
-            _reservedBytes -= reservedBytes;
-            _policy.OnInserted(entry, restored: false);
-        }
-
-        ObjectChanged?.Invoke(hash);
-        return entry;
+        return true;
     }
 
     /// <summary>
@@ -335,9 +292,17 @@ internal sealed partial class DiskCache : IDisposable
             }
 
             var bytes = GC.AllocateUninitializedArray<byte>((int)length);
-            if (RandomAccess.Read(lease.Handle, bytes, ObjectFile.HeaderSize) != length)
+            try
             {
-                Remove(hash);
+                if (RandomAccess.Read(lease.Handle, bytes, ObjectFile.HeaderSize) != length)
+                {
+                    Remove(hash);
+                    return false;
+                }
+            }
+            catch (IOException ex)
+            {
+                ReportReadError(hash, ex);
                 return false;
             }
 
@@ -359,131 +324,159 @@ internal sealed partial class DiskCache : IDisposable
         }
     }
 
-    /// <summary>Called when a checksum check outside the serving path finds a corrupt object.</summary>
-    public Action? IntegrityFailures { get; set; }
-
     /// <summary>Rewrites a stored object's header block with refreshed metadata (after a 304); the body stays.</summary>
-    public bool Refresh(UInt128 hash, ObjectMetadata metadata)
+    public bool Refresh(UInt128 hash, ObjectMetadata metadata) => _disks.FirstOrDefault(d => d.Contains(hash))?.Refresh(hash, metadata) ?? false;
+
+    /// <summary>Removes an object (purge, corruption); readers holding a lease finish their response.</summary>
+    public bool Remove(UInt128 hash)
     {
-        if (!_entries.TryGetValue(hash, out var entry) || entry.IsRemoved)
+        var removed = false;
+        foreach (var disk in _disks)
         {
+            removed |= disk.Remove(hash);
+        }
+
+        return removed;
+    }
+
+    /// <summary>
+    /// Whether the cache can take traffic: at least one disk in service and working. <paramref name="detail"/> names the
+    /// disks out of service (with their problem after a colon), or why none works.
+    /// </summary>
+    public bool IsUsable(out string detail)
+    {
+        CheckDisks();
+        var down = _disks.Where(d => !d.IsOnline).ToList();
+        if (down.Count == _disks.Length)
+        {
+            detail = _disks.Length == 1
+                ? "cache directory unusable: " + (_disks[0].Problem ?? "loading")
+                : $"no cache disk in service: " + string.Join("; ", down.Select(d => $"disk {d.Number} {d.Problem ?? "loading"}"));
             return false;
         }
 
-        try
-        {
-            using var handle = File.OpenHandle(entry.FilePath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-            if (!ObjectFile.TryWriteHeader(handle, metadata))
-            {
-                Remove(entry);
-                return false;
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            LogPublishFailed(_logger, metadata.Key, ex);
-            Remove(entry);
-            return false;
-        }
-
-        entry.UpdateMetadata(metadata);
-        ObjectChanged?.Invoke(hash);
+        detail = down.Count == 0
+            ? ""
+            : $"{down.Count} of {_disks.Length} cache disks out of service (" + string.Join(", ", down.Select(d => d.Number)) + "): "
+                + string.Join("; ", down.Select(d => $"disk {d.Number} {(d.State == DiskState.Loading ? "loading" : d.Problem)}"));
         return true;
     }
 
-    /// <summary>Removes an object (purge, corruption); readers holding a lease finish their response.</summary>
-    public bool Remove(UInt128 hash) => _entries.TryGetValue(hash, out var entry) && Remove(entry);
-
-    /// <summary>Set when a write found the disk full; cleared by the next object that is published.</summary>
-    public string? DiskFull => Volatile.Read(ref _diskFull);
-
-    /// <summary>ENOSPC on Linux, ERROR_DISK_FULL or ERROR_HANDLE_DISK_FULL on Windows.</summary>
-    public static bool IsDiskFull(IOException exception) => exception.HResult is 28 or 112 or 39 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
-
-    public void ReportDiskFull(string detail) => Volatile.Write(ref _diskFull, detail);
-
-    public bool IsUsable(out string? problem)
+    /// <summary>
+    /// Checks every disk: one in service that no longer works is taken out; one out of service that works again is
+    /// indexed again in the background and used once that is done. Runs every <c>Edge:CacheDiskCheckInterval</c>.
+    /// </summary>
+    public void CheckDisks()
     {
-        try
+        for (var i = 0; i < _disks.Length; i++)
         {
-            Directory.CreateDirectory(_tempPath);
-            var probe = Path.Combine(_tempPath, ".ready-probe");
-            File.WriteAllBytes(probe, []);
-            File.Delete(probe);
-            problem = null;
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            problem = ex.Message;
-            return false;
+            var disk = _disks[i];
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            if (disk.IsOnline)
+            {
+                if (!disk.Probe(out var problem))
+                {
+                    disk.Fail(problem);
+                }
+            }
+            else if (disk.State == DiskState.Failed && disk.Probe(out _) && Interlocked.Exchange(ref _reloading[i], 1) == 0)
+            {
+                var number = i;
+                _ = Task.Run(() =>
+                {
+                    try
+                    {
+                        Reload(disk);
+                    }
+                    finally
+                    {
+                        Volatile.Write(ref _reloading[number], 0);
+                    }
+                });
+            }
         }
     }
 
     public void Dispose()
     {
-        foreach (var entry in _entries.Values)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            entry.MarkRemoved();
-            _files.Forget(entry);
+            return;
+        }
+
+        _checks?.Dispose();
+        foreach (var disk in _disks)
+        {
+            disk.Dispose();
         }
     }
 
-    private bool Remove(CacheEntry entry)
+    /// <summary>An object's file: <c>objects/{first two hex digits}/{hash}</c>.</summary>
+    internal static string ObjectPathOf(string objectsRoot, UInt128 hash) => CacheDisk.ObjectPathOf(objectsRoot, hash);
+
+    /// <summary>The disk a new object of <paramref name="hash"/> is placed on now, or null when none is in service.</summary>
+    internal CacheDisk? DiskFor(UInt128 hash) => Ranked(hash).FirstOrDefault();
+
+    // The disks in service, best first for this hash: weighted rendezvous (highest random weight) hashing.
+    private IEnumerable<CacheDisk> Ranked(UInt128 hash)
     {
-        bool detached;
-        lock (_budgetLock)
+        var key = (ulong)hash ^ (ulong)(hash >> 64);
+        var ranked = new List<(double Score, CacheDisk Disk)>(_disks.Length);
+        for (var i = 0; i < _disks.Length; i++)
         {
-            detached = Detach(entry);
-            if (detached)
+            if (_disks[i].IsOnline)
             {
-                _policy.OnRemoved(entry);
+                // -w / ln(u) for u uniform in (0, 1): each disk wins its budget's share of keys.
+                var u = ((Mix(key ^ _seeds[i]) >> 11) + 0.5) / (1UL << 53);
+                ranked.Add((-_disks[i].MaxBytes / Math.Log(u), _disks[i]));
             }
         }
 
-        if (detached)
-        {
-            DeleteFile(entry.FilePath);
-            ObjectChanged?.Invoke(entry.Hash);
-        }
-
-        return detached;
+        ranked.Sort((a, b) => b.Score.CompareTo(a.Score));
+        return ranked.Select(r => r.Disk);
     }
 
-    // Caller holds _budgetLock.
-    private bool Detach(CacheEntry entry)
+    // SplitMix64's finaliser.
+    private static ulong Mix(ulong x)
     {
-        if (!entry.MarkRemoved())
-        {
-            return false;
-        }
-
-        _files.Forget(entry);
-
-        _entries.TryRemove(new KeyValuePair<UInt128, CacheEntry>(entry.Hash, entry));
-        _usedBytes -= entry.SizeOnDisk;
-        return true;
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9UL;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebUL;
+        return x ^ (x >> 31);
     }
 
-    private string ObjectPath(UInt128 hash) => ObjectPathOf(_objectsPath, hash);
-
-    /// <summary>An object's file: <c>objects/{first two hex digits}/{hash}</c>.</summary>
-    internal static string ObjectPathOf(string objectsRoot, UInt128 hash)
+    // Disks are indexed side by side; the node starts once one is in service, and the others join as they finish.
+    private void LoadDisks()
     {
-        var name = CacheKey.FileName(hash);
-        return Path.Combine(objectsRoot, name[..2], name);
+        if (_disks.Length == 1)
+        {
+            _disks[0].Load();
+            return;
+        }
+
+        var loads = _disks.Select(disk => Task.Run(() => Reload(disk))).ToList();
+        Loaded = Task.WhenAll(loads);
+        var pending = new List<Task>(loads);
+        while (pending.Count > 0 && !_disks.Any(d => d.IsOnline))
+        {
+            var done = Task.WhenAny(pending).GetAwaiter().GetResult();
+            pending.Remove(done);
+        }
     }
 
-    private void DeleteFile(string path)
+    private void Reload(CacheDisk disk)
     {
-        try
+        if (!disk.Load())
         {
-            File.Delete(path);
+            return;
         }
-        catch (IOException ex)
-        {
-            LogDeleteFailed(_logger, path, ex);
-        }
+
+        // Objects filled onto other disks while this one was away are the fresher copies.
+        var dropped = disk.DropWhere(hash => _disks.Any(d => d != disk && d.IsOnline && d.Contains(hash)));
+        LogDiskInService(_logger, disk.Number, disk.Root, disk.Count, dropped);
     }
 
     private void SavePins()
@@ -493,105 +486,32 @@ internal sealed partial class DiskCache : IDisposable
         File.Move(temp, _pinsPath, overwrite: true);
     }
 
-    private void Load()
+    private void LoadPins()
     {
-        Directory.CreateDirectory(_objectsPath);
-        if (File.Exists(_pinsPath))
+        if (!File.Exists(_pinsPath))
         {
-            try
-            {
-                _pins = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(_pinsPath), PinsJsonContext.Default.StringArray) ?? [];
-            }
-            catch (System.Text.Json.JsonException ex)
-            {
-                LogPinsUnreadable(_logger, _pinsPath, ex.Message);
-            }
+            return;
         }
 
-        // Anything in tmp/ is a fill that never finished (crash, kill); it was never visible.
-        if (Directory.Exists(_tempPath))
+        try
         {
-            foreach (var leftover in Directory.EnumerateFiles(_tempPath))
-            {
-                DeleteFile(leftover);
-            }
+            _pins = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(_pinsPath), PinsJsonContext.Default.StringArray) ?? [];
         }
-
-        Directory.CreateDirectory(_tempPath);
-
-        // Directory listings give name, size and time: enough to rebuild the index without opening files.
-        var found = new List<(FileInfo File, UInt128 Hash)>();
-        foreach (var file in new DirectoryInfo(_objectsPath).EnumerateFiles("*", SearchOption.AllDirectories))
+        catch (System.Text.Json.JsonException ex)
         {
-            // Entries keep no path: a file is only found where its hash puts it.
-            if (CacheKey.TryParseFileName(file.Name, out var hash) && file.Length >= ObjectFile.HeaderSize
-                && string.Equals(file.FullName, ObjectPath(hash), StringComparison.Ordinal))
-            {
-                found.Add((file, hash));
-            }
-            else
-            {
-                DeleteFile(file.FullName);
-            }
-        }
-
-        found.Sort((a, b) => a.File.LastWriteTimeUtc.CompareTo(b.File.LastWriteTimeUtc));
-        lock (_budgetLock)
-        {
-            foreach (var (file, hash) in found)
-            {
-                var entry = new CacheEntry(hash, _objectsPath, file.Length);
-                _entries[hash] = entry;
-                _usedBytes += file.Length;
-                _policy.OnInserted(entry, restored: true);
-            }
-        }
-
-        LogLoaded(_logger, _entries.Count, _usedBytes, MaxBytes, _policy.Name);
-
-        // The budget may have shrunk since the last run.
-        if (_usedBytes > MaxBytes)
-        {
-            TryReserve(0);
+            LogPinsUnreadable(_logger, _pinsPath, ex.Message);
         }
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Disk cache holds {Count} objects, {UsedBytes} of {MaxBytes} bytes, eviction policy {Policy}")]
-    private static partial void LogLoaded(ILogger logger, int count, long usedBytes, long maxBytes, string policy);
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Cached object {Path} is not a whole object; removed")]
-    private static partial void LogCorruptObject(ILogger logger, string path);
-
-    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Could not publish {Key}")]
-    private static partial void LogPublishFailed(ILogger logger, string key, Exception exception);
-
-    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Could not delete {Path}")]
-    private static partial void LogDeleteFailed(ILogger logger, string path, Exception exception);
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Cached object {Key} is not a whole object; removed")]
+    private static partial void LogCorruptObject(ILogger logger, string key);
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Pins file {Path} is unreadable and was ignored: {Reason}")]
     private static partial void LogPinsUnreadable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Cache disk {Number} ({Root}) is in service with {Count} objects; {Dropped} were dropped because another disk holds a newer copy")]
+    private static partial void LogDiskInService(ILogger logger, int number, string root, int count, int dropped);
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
 internal sealed partial class PinsJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
-
-/// <summary>A fill's temporary file; disposing it deletes the file unless it was published.</summary>
-internal sealed class TempObject(string path, SafeFileHandle handle) : IDisposable
-{
-    public string Path { get; } = path;
-
-    public SafeFileHandle Handle { get; } = handle;
-
-    public void Dispose()
-    {
-        Handle.Dispose();
-        try
-        {
-            File.Delete(Path);
-        }
-        catch (IOException)
-        {
-            // Left for the start-up sweep of tmp/.
-        }
-    }
-}

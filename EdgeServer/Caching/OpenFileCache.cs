@@ -2,43 +2,38 @@ namespace Edge.EdgeServer.Caching;
 
 /// <summary>
 /// Keeps at most a fixed number of cached objects' files open (like nginx's <c>open_file_cache max=</c>), so the
-/// number of distinct objects served never decides how many descriptors the process holds. Entries hit since the
+/// number of distinct objects served never decides how many descriptors the process holds. Objects hit since the
 /// last sweep get a second chance (CLOCK); an idle one has its handle closed, and its next hit opens it again.
 /// Readers hold a reference on the handle, so closing it never breaks a response in flight.
 /// </summary>
 internal sealed class OpenFileCache(int capacity)
 {
-    private readonly LinkedList<CacheEntry> _open = new();
+    private readonly Lock _sync = new();
+
+    // A ring through the objects' own links: _hand is the oldest, the newest is just before it.
+    private OpenObject? _hand;
+    private int _count;
     private long _closed;
 
     public int Capacity { get; } = capacity;
 
-    public int Count
-    {
-        get
-        {
-            lock (_open)
-            {
-                return _open.Count;
-            }
-        }
-    }
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>Idle handles closed to stay within the capacity or to free descriptors.</summary>
     public long Closed => Interlocked.Read(ref _closed);
 
-    /// <summary>Records a handle just opened for <paramref name="entry"/>, closing idle ones beyond the capacity.</summary>
-    public void Opened(CacheEntry entry)
+    /// <summary>Records a handle just opened, closing idle ones beyond the capacity.</summary>
+    public void Opened(OpenObject open)
     {
-        List<CacheEntry>? idle = null;
-        lock (_open)
+        List<OpenObject>? idle = null;
+        lock (_sync)
         {
-            if (entry.OpenNode.List is null)
+            if (!open.InClock)
             {
-                _open.AddFirst(entry.OpenNode);
+                Insert(open);
             }
 
-            while (_open.Count > Capacity && TakeIdleLocked(entry) is { } victim)
+            while (_count > Capacity && TakeIdleLocked(open) is { } victim)
             {
                 (idle ??= []).Add(victim);
             }
@@ -47,14 +42,14 @@ internal sealed class OpenFileCache(int capacity)
         Close(idle);
     }
 
-    /// <summary>Forgets an entry whose handle was closed by the entry itself (removal).</summary>
-    public void Forget(CacheEntry entry)
+    /// <summary>Forgets an object whose handle its disk closed (removal, a failed disk).</summary>
+    public void Forget(OpenObject open)
     {
-        lock (_open)
+        lock (_sync)
         {
-            if (entry.OpenNode.List is not null)
+            if (open.InClock)
             {
-                _open.Remove(entry.OpenNode);
+                Unlink(open);
             }
         }
     }
@@ -62,10 +57,10 @@ internal sealed class OpenFileCache(int capacity)
     /// <summary>Closes idle handles, a quarter of those open and at least one, when the process is out of descriptors.</summary>
     public int CloseIdle()
     {
-        List<CacheEntry>? idle = null;
-        lock (_open)
+        List<OpenObject>? idle = null;
+        lock (_sync)
         {
-            var want = Math.Max(1, _open.Count / 4);
+            var want = Math.Max(1, _count / 4);
             while ((idle?.Count ?? 0) < want && TakeIdleLocked(null) is { } victim)
             {
                 (idle ??= []).Add(victim);
@@ -76,29 +71,69 @@ internal sealed class OpenFileCache(int capacity)
         return idle?.Count ?? 0;
     }
 
-    // The oldest entry not hit since the last sweep; hit ones move to the front with their bit cleared.
-    private CacheEntry? TakeIdleLocked(CacheEntry? keep)
+    // The oldest object not hit since the last sweep; hit ones are passed over with their bit cleared.
+    private OpenObject? TakeIdleLocked(OpenObject? keep)
     {
-        for (var turns = _open.Count * 2; turns > 0 && _open.Last is { } last; turns--)
+        for (var turns = _count * 2; turns > 0 && _hand is { } candidate; turns--)
         {
-            var candidate = last.Value;
-            _open.RemoveLast();
+            _hand = candidate.ClockNext;
             if (candidate != keep && !candidate.TakeReferenced())
             {
+                Unlink(candidate);
                 return candidate;
             }
-
-            _open.AddFirst(last);
         }
 
         return null;
     }
 
-    private void Close(List<CacheEntry>? idle)
+    // Inserted just behind the hand: the newest, the last the hand reaches.
+    private void Insert(OpenObject open)
     {
-        foreach (var entry in idle ?? [])
+        if (_hand is null)
         {
-            entry.CloseHandle();
+            open.ClockNext = open.ClockPrevious = open;
+            _hand = open;
+        }
+        else
+        {
+            var newest = _hand.ClockPrevious!;
+            open.ClockPrevious = newest;
+            open.ClockNext = _hand;
+            newest.ClockNext = open;
+            _hand.ClockPrevious = open;
+        }
+
+        open.InClock = true;
+        _count++;
+    }
+
+    private void Unlink(OpenObject open)
+    {
+        if (open.ClockNext == open)
+        {
+            _hand = null;
+        }
+        else
+        {
+            open.ClockPrevious!.ClockNext = open.ClockNext;
+            open.ClockNext!.ClockPrevious = open.ClockPrevious;
+            if (_hand == open)
+            {
+                _hand = open.ClockNext;
+            }
+        }
+
+        open.ClockNext = open.ClockPrevious = null;
+        open.InClock = false;
+        _count--;
+    }
+
+    private void Close(List<OpenObject>? idle)
+    {
+        foreach (var open in idle ?? [])
+        {
+            open.Disk.CloseIdle(open);
             Interlocked.Increment(ref _closed);
         }
     }

@@ -9,9 +9,25 @@ public sealed class EdgeOptions
     /// <summary>The configuration section these options are bound from.</summary>
     public const string SectionName = "Edge";
 
-    /// <summary>Directory that holds cached objects. Created if missing; must be writable.</summary>
-    /// <remarks>Required; there is no default.</remarks>
+    /// <summary>
+    /// Directory that holds cached objects when <see cref="CacheDirectories"/> is empty, and the node's own state (pins,
+    /// fill jobs) in either case. Created if missing; must be writable.
+    /// </summary>
+    /// <remarks>Required unless <see cref="CacheDirectories"/> lists disks (then state is kept on the first).</remarks>
     public string CacheDirectory { get; set; } = "";
+
+    /// <summary>
+    /// The cache disks, each a directory (usually a mount point) with its own byte budget:
+    /// <c>Edge:CacheDirectories:0:Path=/srv/disk1</c>, <c>Edge:CacheDirectories:0:MaxBytes=...</c>. Objects are spread
+    /// over them by consistent hashing, weighted by budget; a disk that fails is taken out of service and used again
+    /// when it works. Empty means one disk: <see cref="CacheDirectory"/> with <see cref="CacheMaxBytes"/>.
+    /// </summary>
+    /// <remarks>Defaults to none.</remarks>
+    public IList<CacheDirectoryOptions> CacheDirectories { get; } = [];
+
+    /// <summary>How often every cache disk is checked (a file made and removed, its marker read), and a failed one tried again.</summary>
+    /// <remarks>Defaults to 5 seconds. Zero turns the periodic check off; I/O errors still take a disk out of service.</remarks>
+    public TimeSpan CacheDiskCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Absolute http(s) URL that misses are filled from: an origin, or a parent edge node (which makes tiers).</summary>
     /// <remarks>Required; there is no default.</remarks>
@@ -136,6 +152,18 @@ public sealed class EdgeOptions
 
     /// <summary>Disk admission.</summary>
     public AdmissionOptions Admission { get; } = new();
+}
+
+/// <summary>One cache disk (<c>Edge:CacheDirectories:N:*</c>).</summary>
+public sealed class CacheDirectoryOptions
+{
+    /// <summary>The directory; created if missing, must be writable.</summary>
+    /// <remarks>Required.</remarks>
+    public string Path { get; set; } = "";
+
+    /// <summary>Bytes this disk may hold, headers included; leave room for the file system's own use.</summary>
+    /// <remarks>Required.</remarks>
+    public long MaxBytes { get; set; }
 }
 
 /// <summary>Proactive fill settings (<c>Edge:Fill:*</c>).</summary>

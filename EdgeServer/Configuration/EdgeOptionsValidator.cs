@@ -13,13 +13,48 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
     {
         var failures = new List<string>();
 
-        if (string.IsNullOrWhiteSpace(options.CacheDirectory))
+        if (options.CacheDirectories.Count == 0 && string.IsNullOrWhiteSpace(options.CacheDirectory))
         {
-            failures.Add($"{Prefix}{nameof(EdgeOptions.CacheDirectory)} is required: the directory that holds cached objects, e.g. --{Prefix}{nameof(EdgeOptions.CacheDirectory)}=/var/cache/edge");
+            failures.Add($"{Prefix}{nameof(EdgeOptions.CacheDirectory)} is required: the directory that holds cached objects, e.g. --{Prefix}{nameof(EdgeOptions.CacheDirectory)}=/var/cache/edge (or list disks in {Prefix}{nameof(EdgeOptions.CacheDirectories)})");
         }
-        else if (CheckDirectory(options.CacheDirectory) is { } problem)
+        else if (!string.IsNullOrWhiteSpace(options.CacheDirectory) && CheckDirectory(options.CacheDirectory) is { } problem)
         {
             failures.Add($"{Prefix}{nameof(EdgeOptions.CacheDirectory)} '{options.CacheDirectory}' is not usable: {problem}");
+        }
+
+        var disks = new List<string>();
+        for (var i = 0; i < options.CacheDirectories.Count; i++)
+        {
+            var disk = options.CacheDirectories[i];
+            var key = $"{Prefix}{nameof(EdgeOptions.CacheDirectories)}:{i}";
+            if (string.IsNullOrWhiteSpace(disk.Path))
+            {
+                failures.Add($"{key}:{nameof(CacheDirectoryOptions.Path)} is required: the disk's directory, e.g. /srv/cache/disk{i + 1}");
+                continue;
+            }
+
+            if (CheckDirectory(disk.Path) is { } diskProblem)
+            {
+                failures.Add($"{key}:{nameof(CacheDirectoryOptions.Path)} '{disk.Path}' is not usable: {diskProblem}");
+            }
+
+            if (disk.MaxBytes < ObjectFile.HeaderSize * 16L)
+            {
+                failures.Add($"{key}:{nameof(CacheDirectoryOptions.MaxBytes)} must be at least {ObjectFile.HeaderSize * 16} bytes (got {disk.MaxBytes})");
+            }
+
+            var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(disk.Path)) + Path.DirectorySeparatorChar;
+            if (disks.FirstOrDefault(d => full.StartsWith(d, StringComparison.Ordinal) || d.StartsWith(full, StringComparison.Ordinal)) is { } other)
+            {
+                failures.Add($"{key}:{nameof(CacheDirectoryOptions.Path)} '{disk.Path}' overlaps another cache disk ('{other.TrimEnd(Path.DirectorySeparatorChar)}'): each disk needs its own directory");
+            }
+
+            disks.Add(full);
+        }
+
+        if (options.CacheDiskCheckInterval < TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.CacheDiskCheckInterval)} must be zero (off) or positive (got {options.CacheDiskCheckInterval})");
         }
 
         if (string.IsNullOrWhiteSpace(options.OriginUrl))
@@ -33,7 +68,7 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             failures.Add($"{Prefix}{nameof(EdgeOptions.OriginUrl)} '{options.OriginUrl}' must be an absolute http:// or https:// URL without query or fragment");
         }
 
-        if (options.CacheMaxBytes < ObjectFile.HeaderSize * 16L)
+        if (options.CacheDirectories.Count == 0 && options.CacheMaxBytes < ObjectFile.HeaderSize * 16L)
         {
             failures.Add($"{Prefix}{nameof(EdgeOptions.CacheMaxBytes)} must be at least {ObjectFile.HeaderSize * 16} bytes (got {options.CacheMaxBytes})");
         }

@@ -45,7 +45,7 @@ internal sealed partial class FillService : BackgroundService
         _options = options.Value.Fill;
         _window = FillWindow.TryParse(_options.Window, out var window) ? window : FillWindow.Always;
         _limiter = new ByteRateLimiter(_options.MaxBytesPerSecond, time);
-        _jobsPath = Path.Combine(Path.GetFullPath(options.Value.CacheDirectory), JobsFile);
+        _jobsPath = Path.Combine(cache.StateDirectory, JobsFile);
         Load();
     }
 

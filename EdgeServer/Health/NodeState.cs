@@ -23,7 +23,7 @@ internal sealed class NodeState
         set => Volatile.Write(ref _draining, value ? 1 : 0);
     }
 
-    /// <summary>Ready to take traffic: not draining, the cache directory is writable, and the last fill did not find the disk full.</summary>
+    /// <summary>Ready to take traffic: not draining, at least one cache disk in service and writable, and not every disk found full.</summary>
     public bool IsReady(out string reason)
     {
         if (Draining)
@@ -40,11 +40,12 @@ internal sealed class NodeState
 
         if (!_cache.IsUsable(out var problem))
         {
-            reason = "cache directory unusable: " + problem;
+            reason = problem;
             return false;
         }
 
-        reason = "ready";
+        // Ready with disks out of service: the node serves from the others, and says so.
+        reason = problem.Length == 0 ? "ready" : "ready; " + problem;
         return true;
     }
 }

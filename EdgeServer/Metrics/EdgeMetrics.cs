@@ -104,10 +104,37 @@ internal sealed class EdgeMetrics
 
         var used = factory.CreateGauge("edge_cache_used_bytes", "Bytes of published objects on disk.");
         var reserved = factory.CreateGauge("edge_cache_reserved_bytes", "Bytes reserved by fills in progress.");
-        var max = factory.CreateGauge("edge_cache_max_bytes", "The disk budget.");
+        var max = factory.CreateGauge("edge_cache_max_bytes", "The budget of all cache disks.");
         var objects = factory.CreateGauge("edge_cache_objects", "Objects in the disk cache.");
         var evictions = factory.CreateCounter("edge_cache_evictions_total", "Objects evicted to stay within the budget.");
         var evictedBytes = factory.CreateCounter("edge_cache_evicted_bytes_total", "Bytes evicted to stay within the budget.");
+        var diskUsed = factory.CreateGauge("edge_cache_disk_used_bytes", "Bytes of published objects on each cache disk (0 while it is out of service).", ["disk"]);
+        var diskMax = factory.CreateGauge("edge_cache_disk_max_bytes", "Each cache disk's budget (Edge:CacheDirectories:N:MaxBytes).", ["disk"]);
+        var diskObjects = factory.CreateGauge("edge_cache_disk_objects", "Objects on each cache disk.", ["disk"]);
+        var diskErrors = factory.CreateCounter("edge_cache_disk_errors_total", "I/O errors on each cache disk's files, missing files included.", ["disk"]);
+        var diskState = factory.CreateGauge("edge_cache_disk_state", "1 for each cache disk's current state (loading, online, failed), 0 for the others.", ["disk", "state"]);
+        var indexBytes = factory.CreateGauge("edge_cache_index_bytes", "Memory the cache disks' indexes take.");
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            long index = 0;
+            foreach (var disk in cache.Disks)
+            {
+                var label = disk.Number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                diskUsed.WithLabels(label).Set(disk.UsedBytes);
+                diskMax.WithLabels(label).Set(disk.MaxBytes);
+                diskObjects.WithLabels(label).Set(disk.Count);
+                diskErrors.WithLabels(label).IncTo(disk.Errors);
+                var state = disk.State;
+                foreach (var name in Enum.GetValues<Caching.DiskState>())
+                {
+                    diskState.WithLabels(label, name.ToString().ToLowerInvariant()).Set(name == state ? 1 : 0);
+                }
+
+                index += disk.IndexBytes;
+            }
+
+            indexBytes.Set(index);
+        });
         Registry.AddBeforeCollectCallback(() =>
         {
             used.Set(cache.UsedBytes);

@@ -196,9 +196,9 @@ internal sealed partial class FillCoordinator : IDisposable
                 _originSlots.Release();
             }
 
-            if (reserved > 0)
+            if (reserved > 0 && fill.Temp is { } temp)
             {
-                _cache.ReleaseReservation(reserved);
+                temp.ReleaseReservation(reserved);
             }
 
             if (shared)
@@ -301,22 +301,27 @@ internal sealed partial class FillCoordinator : IDisposable
             etag = string.Create(CultureInfo.InvariantCulture, $"\"{originModified.ToUnixTimeSeconds():x}-{knownLength:x}\"");
         }
 
-        long reserved = 0;
-        if (storable)
-        {
-            var want = declaredLength is { } known ? ObjectFile.SizeOnDisk(known) : ObjectFile.HeaderSize;
-            storable = _cache.TryReserve(want);
-            reserved = storable ? want : 0;
-        }
-
         try
         {
-            fill.SetTemp(_cache.CreateTemp());
+            fill.SetTemp(_cache.CreateTemp(fill.Hash));
         }
         catch (IOException ex) when (FileLimits.IsOutOfDescriptors(ex))
         {
             LogOutOfDescriptors(_logger, fill.Key);
-            return reserved + Reject(fill, FillOutcome.NodeBusy, "node_busy", "the node is out of file descriptors");
+            return Reject(fill, FillOutcome.NodeBusy, "node_busy", "the node is out of file descriptors");
+        }
+        catch (IOException ex)
+        {
+            LogNoDisk(_logger, fill.Key, ex.Message);
+            return Reject(fill, FillOutcome.NodeBusy, "node_busy", "no cache disk is in service");
+        }
+
+        long reserved = 0;
+        if (storable)
+        {
+            var want = declaredLength is { } known ? ObjectFile.SizeOnDisk(known) : ObjectFile.HeaderSize;
+            storable = fill.Temp!.TryReserve(want);
+            reserved = storable ? want : 0;
         }
 
         var head = new ObjectMetadata
@@ -360,11 +365,21 @@ internal sealed partial class FillCoordinator : IDisposable
 
                     if (storable && declaredLength is null)
                     {
-                        storable = _cache.TryReserve(read);
+                        storable = fill.Temp!.TryReserve(read);
                         reserved += storable ? read : 0;
                     }
 
-                    RandomAccess.Write(fill.Temp!.Handle, buffer.AsSpan(0, read), ObjectFile.HeaderSize + written);
+                    try
+                    {
+                        RandomAccess.Write(fill.Temp!.Handle, buffer.AsSpan(0, read), ObjectFile.HeaderSize + written);
+                    }
+                    catch (IOException ex) when (!DiskCache.IsDiskFull(ex))
+                    {
+                        // The cache disk, not the origin: it is checked, and taken out of service if it is failing.
+                        fill.Temp!.ReportWriteError(ex);
+                        throw;
+                    }
+
                     hash.AppendData(buffer, 0, read);
                     chunks.Append(buffer.AsSpan(0, read));
                     written += read;
@@ -385,7 +400,7 @@ internal sealed partial class FillCoordinator : IDisposable
         }
         catch (IOException ex) when (DiskCache.IsDiskFull(ex))
         {
-            _cache.ReportDiskFull($"a fill of {written} bytes found no space: {ex.Message}");
+            fill.Temp!.ReportDiskFull($"a fill of {written} bytes found no space: {ex.Message}");
             return FailBody(fill, $"disk full after {written} bytes: {ex.Message}", reserved);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
@@ -429,11 +444,11 @@ internal sealed partial class FillCoordinator : IDisposable
         {
             // The checksum table's size is known only now.
             var table = ObjectFile.SizeOnDisk(written) - ObjectFile.HeaderSize - written;
-            storable = _cache.TryReserve(table);
+            storable = fill.Temp!.TryReserve(table);
             reserved += storable ? table : 0;
         }
 
-        if (storable && _cache.Publish(fill.Temp!, final, reserved, chunks.Finish()) is not null)
+        if (storable && _cache.Publish(fill.Temp!, final, reserved, chunks.Finish()))
         {
             reserved = 0;
             _metrics.OriginFetchResults.WithLabels("stored").Inc();
@@ -540,6 +555,9 @@ internal sealed partial class FillCoordinator : IDisposable
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "Fill of {Key} refused: the process is out of file descriptors (raise its open-file limit or lower Edge:MaxOpenFiles)")]
     private static partial void LogOutOfDescriptors(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Fill of {Key} refused: {Reason}")]
+    private static partial void LogNoDisk(ILogger logger, string key, string reason);
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Origin unreachable for {Key}: {Reason}")]
     private static partial void LogOriginUnreachable(ILogger logger, string key, string reason);

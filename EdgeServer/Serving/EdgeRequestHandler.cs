@@ -659,6 +659,18 @@ internal sealed partial class EdgeRequestHandler
         }
         catch (IOException ex)
         {
+            if (fill is null && memoryBody is null)
+            {
+                // A cached file that cannot be read: its disk is checked, and the request is filled elsewhere if nothing was sent.
+                var unreadable = CacheKey.Hash(metadata.Key);
+                _cache.ReportReadError(unreadable, ex);
+                _cache.Remove(unreadable);
+                if (!response.HasStarted)
+                {
+                    return new Outcome(CacheResult.Error, 0, Retry: true);
+                }
+            }
+
             // Headers are out; the only honest thing left is to cut the connection, never to end a short body cleanly.
             LogResponseAborted(_logger, metadata.Key, ex.Message);
             context.Abort();

@@ -1,76 +1,88 @@
 namespace Edge.EdgeServer.Caching.Internal;
 
 /// <summary>
-/// A doubly linked FIFO of cache entries through links the entries carry themselves, so being in an eviction queue
-/// costs an entry two references and no node object. An entry is in at most one queue at a time.
+/// A doubly linked FIFO of slots through the links each record of the <see cref="EntryTable"/> carries, so being in an
+/// eviction queue costs an object two ints and no node object. A slot is in at most one queue at a time.
 /// </summary>
-internal sealed class EntryQueue
+internal sealed class EntryQueue(EntryTable table, byte id)
 {
-    private CacheEntry? _first;
-    private CacheEntry? _last;
+    /// <summary>The queue byte of a slot that is in no queue (a victim being removed, a pinned object put aside).</summary>
+    public const byte Held = 255;
+
+    private int _first = EntryTable.None;
+    private int _last = EntryTable.None;
 
     public int Count { get; private set; }
 
-    public CacheEntry? First => _first;
+    public bool Contains(int slot) => table.QueueOf(slot) == id;
 
-    public bool Contains(CacheEntry entry) => entry.PolicyQueueRef == this;
-
-    public void AddLast(CacheEntry entry)
+    public void AddLast(int slot)
     {
-        entry.PolicyQueueRef = this;
-        entry.PolicyPrevious = _last;
-        entry.PolicyNext = null;
-        if (_last is null)
+        table.SetQueue(slot, id);
+        table.Previous(slot) = _last;
+        table.Next(slot) = EntryTable.None;
+        if (_last == EntryTable.None)
         {
-            _first = entry;
+            _first = slot;
         }
         else
         {
-            _last.PolicyNext = entry;
+            table.Next(_last) = slot;
         }
 
-        _last = entry;
+        _last = slot;
         Count++;
     }
 
-    public void Remove(CacheEntry entry)
+    public void Remove(int slot)
     {
-        if (entry.PolicyQueueRef != this)
+        if (!Contains(slot))
         {
             return;
         }
 
-        if (entry.PolicyPrevious is null)
+        var previous = table.Previous(slot);
+        var next = table.Next(slot);
+        if (previous == EntryTable.None)
         {
-            _first = entry.PolicyNext;
+            _first = next;
         }
         else
         {
-            entry.PolicyPrevious.PolicyNext = entry.PolicyNext;
+            table.Next(previous) = next;
         }
 
-        if (entry.PolicyNext is null)
+        if (next == EntryTable.None)
         {
-            _last = entry.PolicyPrevious;
+            _last = previous;
         }
         else
         {
-            entry.PolicyNext.PolicyPrevious = entry.PolicyPrevious;
+            table.Previous(next) = previous;
         }
 
-        entry.PolicyQueueRef = null;
-        entry.PolicyPrevious = entry.PolicyNext = null;
+        table.SetQueue(slot, Held);
+        table.Previous(slot) = table.Next(slot) = EntryTable.None;
         Count--;
     }
 
-    public CacheEntry? RemoveFirst()
+    public int RemoveFirst()
     {
         var first = _first;
-        if (first is not null)
+        if (first != EntryTable.None)
         {
             Remove(first);
         }
 
         return first;
+    }
+
+    /// <summary>The slots from first to last; the caller holds the lock that guards the queue.</summary>
+    public IEnumerable<int> InOrder()
+    {
+        for (var slot = _first; slot != EntryTable.None; slot = table.Next(slot))
+        {
+            yield return slot;
+        }
     }
 }

@@ -6,127 +6,151 @@ namespace Edge.EdgeServer.Caching.Internal;
 /// of one-hit objects cycles through the small queue without touching popular titles. A ghost list
 /// remembers recent evictions so an object that comes back goes straight to main.
 /// </summary>
-internal sealed class S3FifoEvictionPolicy(long capacityBytes) : IEvictionPolicy
+internal sealed class S3FifoEvictionPolicy(EntryTable table, long capacityBytes) : IEvictionPolicy
 {
     private const byte Small = 1;
     private const byte Main = 2;
 
     // The paper's 10% small queue; its sweep shows the miss ratio flat between 5% and 20%.
     private readonly long _smallTarget = Math.Max(1, capacityBytes / 10);
-    private readonly EntryQueue _small = new();
-    private readonly EntryQueue _main = new();
+    private readonly EntryQueue _small = new(table, Small);
+    private readonly EntryQueue _main = new(table, Main);
     private readonly GhostList _ghost = new();
     private long _smallBytes;
 
     public string Name => Configuration.EvictionPolicies.S3Fifo;
 
-    public void OnInserted(CacheEntry entry, bool restored)
+    public void OnInserted(int slot, bool restored)
     {
-        entry.ResetFrequency(0);
-        if (restored || _ghost.Remove(entry.Hash))
+        table.Frequency(slot) = 0;
+        if (restored || _ghost.Remove(table.HashOf(slot)))
         {
-            Push(entry, Main);
+            Push(slot, Main);
         }
         else
         {
-            Push(entry, Small);
+            Push(slot, Small);
         }
     }
 
-    public void OnHit(CacheEntry entry) => entry.RecordAccess();
+    public void OnHit(int slot)
+    {
+        // A lost increment between two hits at once only makes the object look one access colder.
+        ref var frequency = ref table.Frequency(slot);
+        if (frequency < 3)
+        {
+            frequency++;
+        }
+    }
 
-    public CacheEntry? SelectVictim()
+    public int SelectVictim()
     {
         while (_small.Count > 0 || _main.Count > 0)
         {
             if (_small.Count > 0 && (_smallBytes >= _smallTarget || _main.Count == 0))
             {
-                var entry = Pop(_small);
-                if (entry.Frequency > 0)
+                var slot = Pop(_small);
+                if (table.Frequency(slot) > 0)
                 {
-                    entry.ResetFrequency(0);
-                    Push(entry, Main);
+                    table.Frequency(slot) = 0;
+                    Push(slot, Main);
                     continue;
                 }
 
-                _ghost.Add(entry.Hash, Math.Max(16, _main.Count + _small.Count));
-                return entry;
+                _ghost.Add(table.HashOf(slot), table.Slots);
+                return slot;
             }
             else
             {
-                var entry = Pop(_main);
-                var frequency = entry.Frequency;
+                var slot = Pop(_main);
+                var frequency = table.Frequency(slot);
                 if (frequency > 0)
                 {
-                    entry.ResetFrequency(frequency - 1);
-                    Push(entry, Main);
+                    table.Frequency(slot) = (byte)(frequency - 1);
+                    Push(slot, Main);
                     continue;
                 }
 
-                return entry;
+                return slot;
             }
         }
 
-        return null;
+        return EntryTable.None;
     }
 
-    public void OnRemoved(CacheEntry entry)
+    public void OnRemoved(int slot)
     {
-        if (entry.PolicyQueueRef is { } queue)
+        if (_small.Contains(slot))
         {
-            queue.Remove(entry);
-            if (queue == _small)
-            {
-                _smallBytes -= entry.SizeOnDisk;
-            }
-        }
-    }
-
-    private void Push(CacheEntry entry, byte queue)
-    {
-        entry.PolicyQueue = queue;
-        if (queue == Small)
-        {
-            _small.AddLast(entry);
-            _smallBytes += entry.SizeOnDisk;
+            _small.Remove(slot);
+            _smallBytes -= table.SizeOf(slot);
         }
         else
         {
-            _main.AddLast(entry);
+            _main.Remove(slot);
         }
     }
 
-    private CacheEntry Pop(EntryQueue queue)
+    public IEnumerable<int> EvictionOrder() => [.. _small.InOrder(), .. _main.InOrder()];
+
+    private void Push(int slot, byte queue)
     {
-        var entry = queue.RemoveFirst()!;
+        if (queue == Small)
+        {
+            _small.AddLast(slot);
+            _smallBytes += table.SizeOf(slot);
+        }
+        else
+        {
+            _main.AddLast(slot);
+        }
+    }
+
+    private int Pop(EntryQueue queue)
+    {
+        var slot = queue.RemoveFirst();
         if (queue == _small)
         {
-            _smallBytes -= entry.SizeOnDisk;
+            _smallBytes -= table.SizeOf(slot);
         }
 
-        return entry;
+        return slot;
     }
 
-    /// <summary>FIFO set of recently evicted hashes, bounded by the number of cached objects.</summary>
+    /// <summary>
+    /// Recently evicted hashes as 32-bit fingerprints in a direct-mapped array about as long as the table (4 bytes per
+    /// object): a newer eviction overwrites an older one in its place, so the list forgets the oldest first, roughly,
+    /// and never costs more than that. A false match sends an object to main one eviction early.
+    /// </summary>
     private sealed class GhostList
     {
-        private readonly Queue<UInt128> _order = new();
-        private readonly HashSet<UInt128> _members = [];
+        private uint[] _fingerprints = new uint[1024];
 
-        public void Add(UInt128 hash, int capacity)
+        public void Add(UInt128 hash, int objects)
         {
-            if (_members.Add(hash))
+            if (objects > _fingerprints.Length * 2)
             {
-                _order.Enqueue(hash);
+                // Grown with the table; what it remembered is dropped, which costs a few early promotions at most.
+                _fingerprints = new uint[objects];
             }
 
-            while (_order.Count > capacity && _order.TryDequeue(out var old))
-            {
-                _members.Remove(old);
-            }
+            _fingerprints[Index(hash)] = Fingerprint(hash);
         }
 
-        // Stale queue slots of removed members are skipped when dequeued above.
-        public bool Remove(UInt128 hash) => _members.Remove(hash);
+        public bool Remove(UInt128 hash)
+        {
+            ref var slot = ref _fingerprints[Index(hash)];
+            if (slot != Fingerprint(hash))
+            {
+                return false;
+            }
+
+            slot = 0;
+            return true;
+        }
+
+        private int Index(UInt128 hash) => (int)(((ulong)(uint)(hash >> 32) * (ulong)_fingerprints.Length) >> 32);
+
+        private static uint Fingerprint(UInt128 hash) => (uint)(hash >> 96) | 1;
     }
 }

@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Edge.EdgeServer.Caching;
-using Edge.EdgeServer.Caching.Internal;
 using Edge.EdgeServer.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -27,7 +26,7 @@ public class CacheLookupBenchmarks : IDisposable
     {
         _directory = Directory.CreateTempSubdirectory("edge-bench-").FullName;
         var options = Options.Create(new EdgeOptions { CacheDirectory = _directory, OriginUrl = "http://127.0.0.1:1", CacheMaxBytes = 1L << 34 });
-        _cache = new DiskCache(options, new S3FifoEvictionPolicy(1L << 34), NullLogger<DiskCache>.Instance);
+        _cache = new DiskCache(options, NullLogger<DiskCache>.Instance);
         _memory = new MemoryTier(options, _cache);
         _keys = [.. Enumerable.Range(0, Objects).Select(i => $"/titles/t{i % 100}/v{i % 7}/seg_{i:D5}.m4s")];
         _hashes = [.. _keys.Select(CacheKey.Hash)];
@@ -35,8 +34,8 @@ public class CacheLookupBenchmarks : IDisposable
         foreach (var key in _keys)
         {
             var size = ObjectFile.SizeOnDisk(body.Length);
-            _cache.TryReserve(size);
-            using var temp = _cache.CreateTemp();
+            using var temp = _cache.CreateTemp(CacheKey.Hash(key));
+            temp.TryReserve(size);
             RandomAccess.Write(temp.Handle, body, ObjectFile.HeaderSize);
             _cache.Publish(temp, new ObjectMetadata
             {

@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Edge.EdgeServer.Caching;
-using Edge.EdgeServer.Caching.Internal;
 using Edge.EdgeServer.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -59,6 +58,6 @@ public class IndexBenchmarks : IDisposable
     {
         var max = (long)Objects * ObjectFile.SizeOnDisk(2 * 1024 * 1024);
         var options = Options.Create(new EdgeOptions { CacheDirectory = _directory, OriginUrl = "http://127.0.0.1:1", CacheMaxBytes = max });
-        return new DiskCache(options, new S3FifoEvictionPolicy(max), NullLogger<DiskCache>.Instance);
+        return new DiskCache(options, NullLogger<DiskCache>.Instance);
     }
 }

@@ -1,5 +1,4 @@
 using Edge.EdgeServer.Caching;
-using Edge.EdgeServer.Caching.Internal;
 using Edge.EdgeServer.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -11,20 +10,35 @@ internal static class CacheTestSupport
     public static DiskCache CreateCache(string directory, long maxBytes, string policy = EvictionPolicies.S3Fifo, int maxOpenFiles = 0)
     {
         var options = Options.Create(new EdgeOptions { CacheDirectory = directory, OriginUrl = "http://127.0.0.1:1", CacheMaxBytes = maxBytes, EvictionPolicy = policy, MaxOpenFiles = maxOpenFiles });
-        IEvictionPolicy eviction = policy == EvictionPolicies.Lru ? new LruEvictionPolicy() : new S3FifoEvictionPolicy(maxBytes);
-        return new DiskCache(options, eviction, NullLogger<DiskCache>.Instance);
+        return new DiskCache(options, NullLogger<DiskCache>.Instance);
+    }
+
+    /// <summary>A cache over several disks, each directory with its budget.</summary>
+    public static DiskCache CreateCache(IReadOnlyList<(string Path, long MaxBytes)> disks, ICacheFileSystem? fileSystem = null)
+    {
+        var options = new EdgeOptions { OriginUrl = "http://127.0.0.1:1" };
+        foreach (var (path, max) in disks)
+        {
+            options.CacheDirectories.Add(new CacheDirectoryOptions { Path = path, MaxBytes = max });
+        }
+
+        var cache = new DiskCache(Options.Create(options), NullLogger<DiskCache>.Instance, fileSystem: fileSystem);
+
+        // The node starts once one disk is in service; these tests look at all of them.
+        cache.Loaded.GetAwaiter().GetResult();
+        return cache;
     }
 
     /// <summary>Stores an object the way a fill does: reserve, write to a temporary file, publish.</summary>
-    public static CacheEntry? Store(DiskCache cache, string key, byte[] body)
+    public static bool Store(DiskCache cache, string key, byte[] body)
     {
         var size = ObjectFile.SizeOnDisk(body.Length);
-        if (!cache.TryReserve(size))
+        using var temp = cache.CreateTemp(CacheKey.Hash(key));
+        if (!temp.TryReserve(size))
         {
-            return null;
+            return false;
         }
 
-        using var temp = cache.CreateTemp();
         RandomAccess.Write(temp.Handle, body, ObjectFile.HeaderSize);
         return cache.Publish(temp, Metadata(key, body.Length), size);
     }

@@ -34,9 +34,9 @@ public class DiskCacheTests
 
         for (var i = 0; i < 100; i++)
         {
-            Assert.NotNull(Store(cache, $"/t/{i}.m4s", new byte[1000]));
+            Assert.True(Store(cache, $"/t/{i}.m4s", new byte[1000]));
             Assert.True(cache.UsedBytes <= max);
-            Assert.True(DiskBytes(dir.Path) <= max);
+            Assert.True(DiskBytes(Path.Combine(dir.Path, "objects")) <= max);
         }
 
         Assert.Equal(80, cache.Evictions);
@@ -49,7 +49,8 @@ public class DiskCacheTests
         using var dir = new TempDirectory();
         using var cache = CreateCache(dir.Path, 100_000);
 
-        Assert.False(cache.TryReserve(200_000));
+        using var temp = cache.CreateTemp(default);
+        Assert.False(temp.TryReserve(200_000));
         Assert.Equal(0, cache.ReservedBytes);
     }
 
@@ -61,7 +62,7 @@ public class DiskCacheTests
         {
             Store(first, "/t/a.m4s", [1, 2, 3]);
             Store(first, "/t/b.m4s", [4, 5]);
-            using var abandoned = first.CreateTemp();
+            using var abandoned = first.CreateTemp(default);
             RandomAccess.Write(abandoned.Handle, new byte[100], 0);
 
             // A fill that never finished leaves only a temporary file, which the next start removes.

@@ -15,7 +15,7 @@ public sealed class OpenFileCacheTests
         var bodies = Enumerable.Range(0, 40).ToDictionary(i => $"/t/seg{i}.m4s", i => RandomBody(1000 + i));
         foreach (var (key, body) in bodies)
         {
-            Assert.NotNull(Store(cache, key, body));
+            Assert.True(Store(cache, key, body));
         }
 
         for (var pass = 0; pass < 3; pass++)
