@@ -495,8 +495,8 @@ internal sealed partial class CacheDisk : IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             problem = ex is FileNotFoundException or DirectoryNotFoundException
-                ? $"{Root} has lost its files (unmounted?): {ex.Message}"
-                : $"{Root}: {ex.Message}";
+                ? $"{Root} has lost its files (unmounted?): {ex.Message.TrimEnd('.')}"
+                : $"{Root}: {ex.Message.TrimEnd('.')}";
             return false;
         }
     }
@@ -874,7 +874,16 @@ internal sealed partial class CacheDisk : IDisposable
             }
         });
 
-        var found = listed.Where(l => l is not null).SelectMany(l => l).ToList();
+        var found = new List<(UInt128 Hash, long Size, long Time)>(listed.Sum(l => l?.Count ?? 0));
+        for (var folder = 0; folder < Subfolders; folder++)
+        {
+            if (listed[folder] is { } files)
+            {
+                found.AddRange(files);
+                listed[folder] = null!;
+            }
+        }
+
         found.Sort((a, b) => a.Time.CompareTo(b.Time));
         var kept = records?.Count(r => unchanged[(int)(r.Hash >> 120)]) ?? 0;
         index.Table.EnsureCapacity(kept + found.Count);
@@ -900,7 +909,13 @@ internal sealed partial class CacheDisk : IDisposable
             }
         }
 
-        return (kept, found.Count);
+        // Nothing of the listing outlives the load: the index is the records alone.
+        var listedCount = found.Count;
+        found.Clear();
+        found.TrimExcess();
+        records?.Clear();
+        records?.TrimExcess();
+        return (kept, listedCount);
     }
 
     private static void Insert(DiskIndex index, UInt128 hash, long size)

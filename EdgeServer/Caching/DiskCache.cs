@@ -52,7 +52,7 @@ internal sealed partial class DiskCache : IDisposable
         LoadDisks();
         if (time is not null && edge.CacheDiskCheckInterval > TimeSpan.Zero)
         {
-            _checks = time.CreateTimer(_ => CheckDisks(), null, edge.CacheDiskCheckInterval, edge.CacheDiskCheckInterval);
+            _checks = time.CreateTimer(_ => CheckDisksQuietly(), null, edge.CacheDiskCheckInterval, edge.CacheDiskCheckInterval);
         }
     }
 
@@ -401,6 +401,19 @@ internal sealed partial class DiskCache : IDisposable
         }
     }
 
+    // A timer callback that threw would end the process; a check that fails is logged and tried at the next tick.
+    private void CheckDisksQuietly()
+    {
+        try
+        {
+            CheckDisks();
+        }
+        catch (Exception ex)
+        {
+            LogCheckFailed(_logger, ex);
+        }
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -508,6 +521,9 @@ internal sealed partial class DiskCache : IDisposable
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Pins file {Path} is unreadable and was ignored: {Reason}")]
     private static partial void LogPinsUnreadable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Error, Message = "Checking the cache disks failed; tried again at the next interval")]
+    private static partial void LogCheckFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Cache disk {Number} ({Root}) is in service with {Count} objects; {Dropped} were dropped because another disk holds a newer copy")]
     private static partial void LogDiskInService(ILogger logger, int number, string root, int count, int dropped);

@@ -29,6 +29,10 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:Tls:CertificatePath", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Tls:CertificatePath=/nonexistent/tls.crt")]
     [InlineData("Edge:UrlSigning:Keys:k1", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:UrlSigning:Keys:k1=c2hvcnQ=")]
     [InlineData("Edge:UrlSigning:Required", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:UrlSigning:Required=true")]
+    [InlineData("Edge:CacheDirectories:0:MaxBytes", "--Edge:CacheDirectories:0:Path={dir}", "--Edge:OriginUrl=http://127.0.0.1:1")]
+    [InlineData("Edge:CacheDirectories:1:Path", "--Edge:CacheDirectories:0:Path={dir}", "--Edge:CacheDirectories:0:MaxBytes=1000000", "--Edge:CacheDirectories:1:Path={dir}/inner", "--Edge:CacheDirectories:1:MaxBytes=1000000", "--Edge:OriginUrl=http://127.0.0.1:1")]
+    [InlineData("Edge:CacheDirectories:0:Path", "--Edge:CacheDirectories:0:Path=/proc/edge-cache", "--Edge:CacheDirectories:0:MaxBytes=1000000", "--Edge:OriginUrl=http://127.0.0.1:1")]
+    [InlineData("Edge:CacheDiskCheckInterval", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:CacheDiskCheckInterval=-00:00:01")]
     public async Task Start_BadConfiguration_FailsNamingTheKey(string key, params string[] args)
     {
         using var dir = new TempDirectory();
