@@ -472,10 +472,7 @@ internal sealed partial class CacheDisk : IDisposable
         {
             if (_marker is not null)
             {
-                using var marker = _fs.OpenRead(_markerPath);
-                var bytes = new byte[64];
-                var read = RandomAccess.Read(marker, bytes, 0);
-                if (!string.Equals(System.Text.Encoding.ASCII.GetString(bytes, 0, read).Trim(), _marker, StringComparison.Ordinal))
+                if (!string.Equals(ReadMarker(), _marker, StringComparison.Ordinal))
                 {
                     problem = $"{MarkerFile} in {Root} is not this disk's (was another disk mounted here?)";
                     return false;
@@ -817,7 +814,7 @@ internal sealed partial class CacheDisk : IDisposable
     {
         if (File.Exists(_markerPath))
         {
-            var marker = File.ReadAllText(_markerPath).Trim();
+            var marker = ReadMarker();
             if (_marker is not null && !string.Equals(marker, _marker, StringComparison.Ordinal))
             {
                 throw new InvalidDataException($"{MarkerFile} is not this disk's");
@@ -854,6 +851,14 @@ internal sealed partial class CacheDisk : IDisposable
         {
             Directory.CreateDirectory(Path.Combine(ObjectsPath, i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
         }
+    }
+
+    private string ReadMarker()
+    {
+        using var handle = _fs.OpenRead(_markerPath);
+        var bytes = new byte[64];
+        var read = RandomAccess.Read(handle, bytes, 0);
+        return System.Text.Encoding.ASCII.GetString(bytes, 0, read).Trim();
     }
 
     private long FolderStamp(int folder) =>

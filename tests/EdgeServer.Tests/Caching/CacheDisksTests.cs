@@ -134,6 +134,38 @@ public class CacheDisksTests
     }
 
     [Fact]
+    public async Task Constructor_OneDiskSlowToIndex_NodeServesTheOtherMeanwhileAndJoinsItWhenDone()
+    {
+        using var a = new TempDirectory();
+        using var b = new TempDirectory();
+        var keys = Enumerable.Range(0, 200).Select(i => $"/t/{i}.m4s").ToList();
+        List<string> onB;
+        using (var first = CreateCache([(a.Path, Big), (b.Path, Big)]))
+        {
+            Assert.All(keys, key => Assert.True(Store(first, key, [5])));
+            onB = [.. keys.Where(k => first.DiskFor(CacheKey.Hash(k)) == first.Disks[1])];
+        }
+
+        var files = new FaultyFileSystem();
+        files.HoldUnder(a.Path);
+
+        // Disk 1 cannot even read its marker yet; the cache is up as soon as disk 2 is indexed.
+        using var cache = CreateCache([(a.Path, Big), (b.Path, Big)], files, waitForEveryDisk: false);
+
+        Assert.Equal(DiskState.Loading, cache.Disks[0].State);
+        Assert.Equal(DiskState.Online, cache.Disks[1].State);
+        Assert.All(onB, key => Assert.True(IsCached(cache, key)));
+        Assert.True(cache.IsUsable(out var detail));
+        Assert.Equal("1 of 2 cache disks out of service (1): disk 1 loading", detail);
+
+        files.Held.Set();
+        await cache.Loaded;
+
+        Assert.Equal(DiskState.Online, cache.Disks[0].State);
+        Assert.All(keys, key => Assert.True(IsCached(cache, key)));
+    }
+
+    [Fact]
     public void Constructor_CleanRestart_ReadsTheSnapshotAndListsOnlyFoldersChangedSince()
     {
         using var dir = new TempDirectory();

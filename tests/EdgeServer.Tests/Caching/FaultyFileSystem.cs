@@ -16,7 +16,27 @@ internal sealed class FaultyFileSystem : ICacheFileSystem
     /// <summary>Every directory works again.</summary>
     public void Heal() => _failing = [];
 
-    public SafeFileHandle OpenRead(string path) => Check(path, () => PhysicalCacheFileSystem.Instance.OpenRead(path));
+    /// <summary>Opens under <see cref="HoldUnder"/>'s directory wait for this (a disk that is slow to answer).</summary>
+    public ManualResetEventSlim Held { get; } = new(initialState: true);
+
+    private volatile string? _held;
+
+    /// <summary>Every open for reading under <paramref name="root"/> waits until <see cref="Held"/> is set.</summary>
+    public void HoldUnder(string root)
+    {
+        _held = Path.GetFullPath(root) + Path.DirectorySeparatorChar;
+        Held.Reset();
+    }
+
+    public SafeFileHandle OpenRead(string path)
+    {
+        if (_held is { } held && path.StartsWith(held, StringComparison.Ordinal))
+        {
+            Held.Wait(TimeSpan.FromSeconds(60));
+        }
+
+        return Check(path, () => PhysicalCacheFileSystem.Instance.OpenRead(path));
+    }
 
     public SafeFileHandle CreateNew(string path) => Check(path, () => PhysicalCacheFileSystem.Instance.CreateNew(path));
 
