@@ -50,13 +50,14 @@ internal sealed class MemoryTier : IDisposable
     /// <summary>Manifests and init segments are small, read by every player and re-read often: they always go in.</summary>
     public static bool IsAlwaysHot(string key)
     {
-        if (key.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase) || key.EndsWith(".mpd", StringComparison.OrdinalIgnoreCase))
+        var path = Serving.CacheKeyPolicy.PathOf(key);
+        if (path.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".mpd", StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }
 
         // Init segments by their usual names: init.mp4, video_init.m4s, init-0.mp4.
-        var name = key.AsSpan(key.LastIndexOf('/') + 1);
+        var name = path[(path.LastIndexOf('/') + 1)..];
         return name.Contains("init", StringComparison.OrdinalIgnoreCase);
     }
 

@@ -147,6 +147,9 @@ public sealed class EdgeOptions
     /// <summary>Connection and request limits (<c>Edge:Limits:*</c>).</summary>
     public LimitsOptions Limits { get; } = new();
 
+    /// <summary>What of a request's query is in its cache key and sent to the origin (<c>Edge:CacheKey:*</c>).</summary>
+    public CacheKeyOptions CacheKey { get; } = new();
+
     /// <summary>Proactive fill.</summary>
     public FillOptions Fill { get; } = new();
 
@@ -164,6 +167,37 @@ public sealed class CacheDirectoryOptions
     /// <summary>Bytes this disk may hold, headers included; leave room for the file system's own use.</summary>
     /// <remarks>Required.</remarks>
     public long MaxBytes { get; set; }
+}
+
+/// <summary>
+/// The cache key (<c>Edge:CacheKey:*</c>): the request path, plus its query as these settings say. The key's query is
+/// what the origin is sent. Signed-URL tokens (<c>/_t/...</c>) are never part of it.
+/// </summary>
+public class CacheKeyOptions
+{
+    /// <summary><c>Keep</c> the query as sent, <c>Sort</c> its parameters by name, or <c>Ignore</c> it.</summary>
+    /// <remarks>Defaults to <c>Keep</c>.</remarks>
+    public string Query { get; set; } = QueryModes.Keep;
+
+    /// <summary>If any are listed, only these query parameters are kept (exact names, as sent).</summary>
+    /// <remarks>Defaults to none: every parameter is kept.</remarks>
+    public IList<string> KeepParameters { get; } = [];
+
+    /// <summary>Query parameters left out of the key and of the origin request (per-viewer tokens, analytics).</summary>
+    /// <remarks>Defaults to none.</remarks>
+    public IList<string> DropParameters { get; } = [];
+
+    /// <summary>Per path prefix (<c>Edge:CacheKey:Rules:N:Prefix</c>), the same three settings; the longest matching prefix wins.</summary>
+    /// <remarks>Defaults to none.</remarks>
+    public IList<CacheKeyRule> Rules { get; } = [];
+}
+
+/// <summary>A cache key rule for the paths under <see cref="Prefix"/>.</summary>
+public sealed class CacheKeyRule : CacheKeyOptions
+{
+    /// <summary>The path prefix, e.g. <c>/live/</c>.</summary>
+    /// <remarks>Required.</remarks>
+    public string Prefix { get; set; } = "";
 }
 
 /// <summary>Proactive fill settings (<c>Edge:Fill:*</c>).</summary>

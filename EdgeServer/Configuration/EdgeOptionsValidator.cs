@@ -52,6 +52,30 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             disks.Add(full);
         }
 
+        if (!QueryModes.IsKnown(options.CacheKey.Query))
+        {
+            failures.Add($"{Prefix}CacheKey:Query '{options.CacheKey.Query}' is not one of: {string.Join(", ", QueryModes.All)}");
+        }
+
+        for (var i = 0; i < options.CacheKey.Rules.Count; i++)
+        {
+            var rule = options.CacheKey.Rules[i];
+            if (string.IsNullOrEmpty(rule.Prefix) || rule.Prefix[0] != '/')
+            {
+                failures.Add($"{Prefix}CacheKey:Rules:{i}:Prefix '{rule.Prefix}' must be a path prefix starting with '/', e.g. /live/");
+            }
+
+            if (!QueryModes.IsKnown(rule.Query))
+            {
+                failures.Add($"{Prefix}CacheKey:Rules:{i}:Query '{rule.Query}' is not one of: {string.Join(", ", QueryModes.All)}");
+            }
+
+            if (rule.Rules.Count > 0)
+            {
+                failures.Add($"{Prefix}CacheKey:Rules:{i}:Rules: rules do not nest");
+            }
+        }
+
         if (options.CacheDiskCheckInterval < TimeSpan.Zero)
         {
             failures.Add($"{Prefix}{nameof(EdgeOptions.CacheDiskCheckInterval)} must be zero (off) or positive (got {options.CacheDiskCheckInterval})");

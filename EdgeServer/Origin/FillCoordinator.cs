@@ -328,7 +328,7 @@ internal sealed partial class FillCoordinator : IDisposable
         {
             Key = fill.Key,
             ContentLength = declaredLength ?? -1,
-            ContentType = ContentTypes.ForPath(fill.Key) ?? response.Content.Headers.ContentType?.ToString(),
+            ContentType = ContentTypes.ForPath(CacheKeyPolicy.PathOf(fill.Key)) ?? response.Content.Headers.ContentType?.ToString(),
             ETag = etag,
             LastModified = lastModified,
             CacheControl = cacheControl,

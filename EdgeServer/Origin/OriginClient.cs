@@ -32,7 +32,14 @@ internal sealed class OriginClient : IDisposable
     }
 
     /// <summary>Absolute URL of <paramref name="key"/> (a validated, decoded path) at the origin.</summary>
-    public string UrlFor(string key) => _baseUrl + new PathString(key).ToUriComponent();
+    /// <summary>The origin URL of a cache key: its path escaped, its query (already in escaped form) as it is.</summary>
+    public string UrlFor(string key)
+    {
+        var query = key.IndexOf('?', StringComparison.Ordinal);
+        return query < 0
+            ? _baseUrl + new PathString(key).ToUriComponent()
+            : _baseUrl + new PathString(key[..query]).ToUriComponent() + key[query..];
+    }
 
     /// <summary>GETs <paramref name="key"/>; with a <paramref name="stale"/> copy, conditionally on its validators.</summary>
     public Task<HttpResponseMessage> GetAsync(string key, CancellationToken cancellationToken, Caching.ObjectMetadata? stale = null)

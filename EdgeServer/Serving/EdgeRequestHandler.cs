@@ -45,6 +45,7 @@ internal sealed partial class EdgeRequestHandler
     private readonly ILogger<EdgeRequestHandler> _logger;
     private readonly int _maxPathLength;
     private readonly UrlSignature _signature;
+    private readonly CacheKeyPolicy _keys;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? _allowedExtensions;
     private readonly bool _signingRequired;
     private readonly bool _forwardUnsafe;
@@ -72,6 +73,7 @@ internal sealed partial class EdgeRequestHandler
         _logger = logger;
         var value = options.Value;
         _maxPathLength = value.MaxPathLength;
+        _keys = new CacheKeyPolicy(value.CacheKey);
         _signature = new UrlSignature(value.UrlSigning.ParsedKeys());
         _signingRequired = value.UrlSigning.Required;
         _forwardUnsafe = value.ForwardUnsafeMethods;
@@ -225,7 +227,9 @@ internal sealed partial class EdgeRequestHandler
             return default;
         }
 
-        var hash = CacheKey.Hash(key!);
+        // The query, as the key policy keeps it, is part of the key and of what the origin is sent.
+        key = _keys.KeyFor(key!, request.QueryString.Value);
+        var hash = CacheKey.Hash(key);
         if (!isHead && !HttpMethods.IsGet(method))
         {
             if (!_forwardUnsafe)

@@ -68,6 +68,7 @@ public sealed class OriginServer : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, int> _notModified = new();
     private readonly List<string> _log = [];
+    private readonly List<string> _targets = [];
 
     public string Url { get; private set; } = "";
 
@@ -138,6 +139,18 @@ public sealed class OriginServer : IAsyncDisposable
 
     public int TotalRequests => _requests.Values.Sum();
 
+    /// <summary>Every request's path and query as it arrived, in order.</summary>
+    public IReadOnlyList<string> Targets
+    {
+        get
+        {
+            lock (_log)
+            {
+                return [.. _targets];
+            }
+        }
+    }
+
     /// <summary>Most requests the origin was answering at the same time.</summary>
     public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
 
@@ -177,6 +190,7 @@ public sealed class OriginServer : IAsyncDisposable
         lock (_log)
         {
             _log.Add($"{context.Request.Method} {path}");
+            _targets.Add(path + context.Request.QueryString.Value);
         }
 
         if (FailWith is { } failure)
