@@ -65,7 +65,11 @@ public sealed class RepeatLimitedLoggerFactoryTests
     {
         using var cache = new TempDirectory();
         var capture = new CaptureProvider();
-        var deadOrigin = $"http://127.0.0.1:{FreePort.Next()}";
+        // A port bound and never listened on refuses every connection, and nothing else can take it meanwhile;
+        // with the node's clock frozen, a port some other test started listening on would hang the fill.
+        using var refusing = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        refusing.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var deadOrigin = $"http://127.0.0.1:{((System.Net.IPEndPoint)refusing.LocalEndPoint!).Port}";
         // The node's clock stands still, so all the requests fall in one window.
         await using var edge = await EdgeHost.StartAsync(deadOrigin, cache.Path, new FakeTimeProvider(), s => s.AddSingleton<ILoggerProvider>(capture), null, "edge-log");
 

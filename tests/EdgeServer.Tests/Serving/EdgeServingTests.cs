@@ -109,6 +109,9 @@ public sealed class EdgeServingTests : IAsyncLifetime
             Assert.Equal($"bytes {first}-{last}/10000", response.Content.Headers.ContentRange!.ToString());
             Assert.Equal(body[first..(last + 1)], await response.Content.ReadAsByteArrayAsync());
             Assert.Contains(expectedStatus, CacheStatus(response));
+
+            // A range can be answered before its fill has the rest of the object: the next request is a hit once it is stored.
+            await Poll.UntilAsync(() => Task.FromResult(_edge.GetService<EdgeServer.Caching.DiskCache>().Contains(EdgeServer.Caching.CacheKey.Hash("/t/r.m4s"))), "the object stored", TimeSpan.FromSeconds(30));
         }
     }
 
