@@ -227,9 +227,10 @@ internal sealed partial class CacheDisk : IDisposable
     }
 
     /// <summary>Reserves space for a fill on this disk, evicting as needed; false if the budget cannot hold it.</summary>
-    public bool TryReserve(TempObject temp, long bytes)
+    public bool TryReserve(TempObject temp, long bytes) => TryReserve(temp.Index, bytes);
+
+    private bool TryReserve(DiskIndex index, long bytes)
     {
-        var index = temp.Index;
         if (bytes > MaxBytes || _index != index)
         {
             return false;
@@ -554,8 +555,7 @@ internal sealed partial class CacheDisk : IDisposable
             // The budget may have shrunk since the last run.
             if (index.Used > MaxBytes)
             {
-                using var temp = new TempObject(null, null, this, index);
-                TryReserve(temp, 0);
+                TryReserve(index, 0);
             }
 
             return true;
@@ -1053,11 +1053,11 @@ internal sealed partial class CacheDisk : IDisposable
 /// </summary>
 internal sealed class TempObject : IDisposable
 {
-    private readonly SafeFileHandle? _handle;
+    private readonly SafeFileHandle _handle;
 
-    public TempObject(string? path, SafeFileHandle? handle, CacheDisk disk, CacheDisk.DiskIndex index)
+    public TempObject(string path, SafeFileHandle handle, CacheDisk disk, CacheDisk.DiskIndex index)
     {
-        Path = path ?? "";
+        Path = path;
         _handle = handle;
         Disk = disk;
         Index = index;
@@ -1065,7 +1065,7 @@ internal sealed class TempObject : IDisposable
 
     public string Path { get; }
 
-    public SafeFileHandle Handle => _handle!;
+    public SafeFileHandle Handle => _handle;
 
     public CacheDisk Disk { get; }
 
@@ -1091,11 +1091,6 @@ internal sealed class TempObject : IDisposable
 
     public void Dispose()
     {
-        if (_handle is null)
-        {
-            return;
-        }
-
         _handle.Dispose();
         try
         {
