@@ -27,6 +27,9 @@ public static class EdgeApplication
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+
+            // Stored header values hold the origin's bytes as Latin-1 characters (obs-text included); sent the same way.
+            kestrel.ResponseHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
             kestrel.ConfigureHttpsDefaults(https =>
             {
                 var reloader = kestrel.ApplicationServices.GetRequiredService<Security.CertificateReloader>();

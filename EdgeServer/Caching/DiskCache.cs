@@ -194,6 +194,20 @@ internal sealed partial class DiskCache : IDisposable
 
     public bool Contains(UInt128 hash) => _disks.Any(d => d.Contains(hash));
 
+    /// <summary>The metadata of a stored object, from whichever disk holds it.</summary>
+    public ObjectMetadata? GetMetadata(UInt128 hash)
+    {
+        foreach (var disk in _disks)
+        {
+            if (disk.GetMetadata(hash) is { } metadata)
+            {
+                return metadata;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Whether a whole object for <paramref name="key"/> is stored, and its body size.</summary>
     public bool TryGetSize(UInt128 hash, string key, out long size)
     {

@@ -1,83 +1,79 @@
 using System.Globalization;
+using Microsoft.Net.Http.Headers;
 
 namespace Edge.EdgeServer.Caching;
 
 /// <summary>How long a stored response stays fresh and how stale it may be served (RFC 9111 and RFC 5861), fixed when it is stored.</summary>
-internal readonly record struct FreshnessRules(double LifetimeSeconds, double StaleWhileRevalidateSeconds, double StaleIfErrorSeconds, bool MustRevalidate);
+internal readonly record struct FreshnessRules(double LifetimeSeconds, double StaleWhileRevalidateSeconds, double StaleIfErrorSeconds, bool MustRevalidate, bool Explicit = true);
 
 /// <summary>Where a stored response stands now.</summary>
 internal readonly record struct FreshnessState(double AgeSeconds, bool Fresh, bool MayServeWhileRevalidating, bool MayServeOnError);
 
-/// <summary>RFC 9111 freshness for a shared cache.</summary>
+/// <summary>The freshness-related fields of a response, as the origin sent them.</summary>
+internal readonly record struct ResponseCaching(
+    int Status,
+    string? CacheControl,
+    string? TargetedCacheControl,
+    string? Expires,
+    string? Date,
+    string? LastModified,
+    bool HasAuthorization = false);
+
+/// <summary>RFC 9111 freshness and storability for a shared cache.</summary>
 internal static class Freshness
 {
     /// <summary>Heuristic freshness is capped at a day, as most caches do.</summary>
     private const double HeuristicCapSeconds = 86_400;
 
-    /// <summary>
-    /// Rules for a response: <c>s-maxage</c>, else <c>max-age</c>, else <c>Expires</c> minus <c>Date</c>, else 10% of
-    /// the time since <c>Last-Modified</c> (RFC 9111 §4.2.2). <c>no-cache</c> means stale at once.
-    /// <c>must-revalidate</c>, <c>proxy-revalidate</c> and <c>s-maxage</c> forbid serving stale.
-    /// </summary>
-    public static FreshnessRules FromResponse(string? cacheControl, string? expires, DateTimeOffset? date, DateTimeOffset? lastModified, DateTimeOffset responseTime)
-    {
-        double? maxAge = null;
-        double? sharedMaxAge = null;
-        double swr = 0;
-        double sie = 0;
-        var noCache = false;
-        var mustRevalidate = false;
-        foreach (var (name, value) in Directives(cacheControl))
-        {
-            switch (name.ToUpperInvariant())
-            {
-                case "MAX-AGE":
-                    maxAge = Seconds(value) ?? 0;
-                    break;
-                case "S-MAXAGE":
-                    sharedMaxAge = Seconds(value) ?? 0;
-                    mustRevalidate = true;
-                    break;
-                case "NO-CACHE":
-                    noCache = true;
-                    break;
-                case "MUST-REVALIDATE" or "PROXY-REVALIDATE":
-                    mustRevalidate = true;
-                    break;
-                case "STALE-WHILE-REVALIDATE":
-                    swr = Seconds(value) ?? 0;
-                    break;
-                case "STALE-IF-ERROR":
-                    sie = Seconds(value) ?? 0;
-                    break;
-            }
-        }
+    // RFC 9110 §15.1: statuses a cache may store with heuristic freshness.
+    private static readonly HashSet<int> HeuristicallyCacheable = [200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501];
 
+    // Final statuses the node understands (for must-understand, RFC 9111 §5.2.2.3).
+    private static readonly HashSet<int> Understood = [200, 203, 204, 300, 301, 302, 303, 307, 308, 400, 403, 404, 405, 410, 414, 451, 500, 501, 502, 503, 504];
+
+    /// <summary>
+    /// Rules for a response: the node's targeted field (<c>CDN-Cache-Control</c> or <c>Surrogate-Control</c>, RFC 9213)
+    /// wins over <c>Cache-Control</c> when present; then <c>s-maxage</c>, <c>max-age</c>, <c>Expires</c> minus <c>Date</c>,
+    /// else 10% of the time since <c>Last-Modified</c> for heuristically cacheable statuses, else
+    /// <paramref name="negativeTtl"/> for 404 and 410 (RFC 9111 §4.2). <c>no-cache</c> in any form means stale at once.
+    /// </summary>
+    public static FreshnessRules FromResponse(in ResponseCaching response, DateTimeOffset responseTime, TimeSpan negativeTtl = default)
+    {
+        var directives = Parse(response.TargetedCacheControl ?? response.CacheControl);
+        var date = ParseDate(response.Date) ?? responseTime;
         double lifetime;
-        if (noCache)
+        var isExplicit = true;
+        if (directives.NoCache)
         {
             lifetime = 0;
         }
-        else if ((sharedMaxAge ?? maxAge) is { } explicitAge)
+        else if ((directives.SharedMaxAge ?? directives.MaxAge) is { } explicitAge)
         {
             lifetime = explicitAge;
         }
-        else if (expires is not null)
+        else if (response.TargetedCacheControl is null && response.Expires is not null)
         {
-            lifetime = DateTimeOffset.TryParseExact(expires, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
-                ? Math.Max(0, (at - (date ?? responseTime)).TotalSeconds)
-                : 0;
-        }
-        else if (lastModified is { } modified)
-        {
-            lifetime = Math.Min(HeuristicCapSeconds, Math.Max(0, ((date ?? responseTime) - modified).TotalSeconds / 10));
+            // An invalid Expires (e.g. "0") means already expired (RFC 9111 §5.3).
+            lifetime = ParseDate(response.Expires) is { } at ? Math.Max(0, (at - date).TotalSeconds) : 0;
         }
         else
         {
-            lifetime = 0;
+            isExplicit = false;
+            if (!HeuristicallyCacheable.Contains(response.Status) && !directives.Public)
+            {
+                lifetime = 0;
+            }
+            else if (ParseDate(response.LastModified) is { } modified)
+            {
+                lifetime = Math.Min(HeuristicCapSeconds, Math.Max(0, (date - modified).TotalSeconds / 10));
+            }
+            else
+            {
+                lifetime = response.Status is 404 or 410 ? negativeTtl.TotalSeconds : 0;
+            }
         }
 
-        return new FreshnessRules(lifetime, swr, sie, mustRevalidate);
+        return new FreshnessRules(lifetime, directives.StaleWhileRevalidate, directives.StaleIfError, directives.MustRevalidate, isExplicit);
     }
 
     public static FreshnessState Evaluate(ObjectMetadata metadata, DateTimeOffset now)
@@ -97,35 +93,208 @@ internal static class Freshness
             allowStale && stale <= metadata.StaleIfErrorSeconds);
     }
 
-    /// <summary>Whether a response may be stored by a shared cache at all.</summary>
+    /// <summary>
+    /// Whether a shared cache may store the response at all (RFC 9111 §3): a final status, no <c>no-store</c> or
+    /// <c>private</c>, a status understood when <c>must-understand</c> is set, an <c>Authorization</c> request only
+    /// when the response allows it (§3.5), and freshness that is explicit or allowed by heuristics.
+    /// </summary>
+    public static bool AllowsStoring(in ResponseCaching response, in FreshnessRules rules)
+    {
+        if (response.Status is < 200 or 206 or 304)
+        {
+            return false;
+        }
+
+        var shared = Parse(response.CacheControl);
+        var targeted = response.TargetedCacheControl is null ? shared : Parse(response.TargetedCacheControl);
+        if (targeted.NoStore && !(targeted.MustUnderstand && Understood.Contains(response.Status)))
+        {
+            return false;
+        }
+
+        if (targeted.MustUnderstand && !Understood.Contains(response.Status))
+        {
+            return false;
+        }
+
+        if (shared.Private)
+        {
+            return false;
+        }
+
+        if (response.Status is 500 or 502 or 503 or 504 && response.TargetedCacheControl is null && shared.SharedMaxAge is null)
+        {
+            // A transient server error is kept only when the origin addresses caches directly: a blanket max-age on
+            // every response would otherwise pin an outage on every player for that long.
+            return false;
+        }
+
+        if (response.HasAuthorization && !(shared.Public || shared.SharedMaxAge is not null || shared.MustRevalidate))
+        {
+            return false;
+        }
+
+        return rules.Explicit || HeuristicallyCacheable.Contains(response.Status) || targeted.Public || shared.Public;
+    }
+
+    /// <summary>Whether a response with this <c>Cache-Control</c> may be stored (no <c>no-store</c>, no <c>private</c>).</summary>
     public static bool AllowsStoring(string? cacheControl)
     {
-        foreach (var (name, _) in Directives(cacheControl))
+        var directives = Parse(cacheControl);
+        return !directives.NoStore && !directives.Private;
+    }
+
+    /// <summary>The delta-seconds of a request's <c>max-age</c>, <c>min-fresh</c> and <c>max-stale</c>, and <c>no-cache</c>.</summary>
+    public static RequestDirectives ParseRequest(string? cacheControl, string? pragma)
+    {
+        var d = Parse(cacheControl);
+        var noCache = d.NoCache || (cacheControl is null && pragma is not null && pragma.Contains("no-cache", StringComparison.OrdinalIgnoreCase));
+        return new RequestDirectives(noCache, d.NoStore, d.MaxAge, d.MinFresh, d.MaxStale, d.OnlyIfCached);
+    }
+
+    private static Directives Parse(string? value)
+    {
+        var d = default(Directives);
+        if (value is null)
         {
-            if (name.Equals("no-store", StringComparison.OrdinalIgnoreCase) || name.Equals("private", StringComparison.OrdinalIgnoreCase))
+            return d;
+        }
+
+        foreach (var part in SplitList(value))
+        {
+            var equals = part.IndexOf('=', StringComparison.Ordinal);
+            var name = (equals < 0 ? part : part[..equals]).Trim();
+            var argument = equals < 0 ? null : part[(equals + 1)..].Trim();
+            switch (name.ToUpperInvariant())
             {
-                return false;
+                case "MAX-AGE":
+                    d.MaxAge = Seconds(argument) ?? d.MaxAge ?? 0;
+                    break;
+                case "S-MAXAGE":
+                    d.SharedMaxAge = Seconds(argument) ?? d.SharedMaxAge ?? 0;
+                    d.MustRevalidate = true;
+                    break;
+                case "NO-CACHE":
+                    // With field names too: treating it as unqualified is allowed (RFC 9111 §5.2.2.4) and never serves a stale field.
+                    d.NoCache = true;
+                    break;
+                case "NO-STORE":
+                    d.NoStore = true;
+                    break;
+                case "PRIVATE":
+                    // Qualified private only forbids storing those fields; this cache does not store it at all either way.
+                    d.Private = true;
+                    break;
+                case "PUBLIC":
+                    d.Public = true;
+                    break;
+                case "MUST-UNDERSTAND":
+                    d.MustUnderstand = true;
+                    break;
+                case "MUST-REVALIDATE" or "PROXY-REVALIDATE":
+                    d.MustRevalidate = true;
+                    break;
+                case "STALE-WHILE-REVALIDATE":
+                    d.StaleWhileRevalidate = Seconds(argument) ?? 0;
+                    break;
+                case "STALE-IF-ERROR":
+                    d.StaleIfError = Seconds(argument) ?? 0;
+                    break;
+                case "MIN-FRESH":
+                    d.MinFresh = Seconds(argument);
+                    break;
+                case "MAX-STALE":
+                    d.MaxStale = argument is null ? double.PositiveInfinity : Seconds(argument);
+                    break;
+                case "ONLY-IF-CACHED":
+                    d.OnlyIfCached = true;
+                    break;
             }
         }
 
-        return true;
+        return d;
     }
 
-    private static IEnumerable<(string Name, string? Value)> Directives(string? cacheControl)
+    // Splits a directive list at commas outside quoted strings.
+    private static List<string> SplitList(string value)
     {
-        if (cacheControl is null)
+        var parts = new List<string>();
+        var start = 0;
+        var quoted = false;
+        for (var i = 0; i < value.Length; i++)
         {
-            yield break;
+            var c = value[i];
+            if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (c == '\\' && quoted)
+            {
+                i++;
+            }
+            else if (c == ',' && !quoted)
+            {
+                Add(value[start..i]);
+                start = i + 1;
+            }
         }
 
-        foreach (var part in cacheControl.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        Add(value[start..]);
+        return parts;
+
+        void Add(string part)
         {
-            var equals = part.IndexOf('=', StringComparison.Ordinal);
-            yield return equals < 0 ? (part, null) : (part[..equals].TrimEnd(), part[(equals + 1)..].Trim().Trim('"'));
+            part = part.Trim();
+            if (part.Length > 0)
+            {
+                parts.Add(part);
+            }
         }
     }
 
-    // Delta-seconds (RFC 9111 §1.2.2); anything unparsable counts as 0, i.e. stale.
-    private static double? Seconds(string? value) =>
-        value is not null && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
+    /// <summary>An HTTP-date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept.</summary>
+    public static DateTimeOffset? ParseDate(string? value) =>
+        value is not null && HeaderUtilities.TryParseDate(value.Trim(), out var date) ? date : null;
+
+    // Delta-seconds (RFC 9111 §1.2.2): digits only, quotes tolerated, overflow capped; anything else is invalid.
+    private static double? Seconds(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        var text = value.Trim();
+        if (text.Length >= 2 && text[0] == '"' && text[^1] == '"')
+        {
+            text = text[1..^1];
+        }
+
+        if (text.Length == 0 || !text.All(char.IsAsciiDigit))
+        {
+            return null;
+        }
+
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? seconds : int.MaxValue;
+    }
+
+    private struct Directives
+    {
+        public double? MaxAge;
+        public double? SharedMaxAge;
+        public double StaleWhileRevalidate;
+        public double StaleIfError;
+        public double? MinFresh;
+        public double? MaxStale;
+        public bool NoCache;
+        public bool NoStore;
+        public bool Private;
+        public bool Public;
+        public bool MustUnderstand;
+        public bool MustRevalidate;
+        public bool OnlyIfCached;
+    }
 }
+
+/// <summary>What a client's <c>Cache-Control</c> asks of the cache (RFC 9111 §5.2.1).</summary>
+internal readonly record struct RequestDirectives(bool NoCache, bool NoStore, double? MaxAge, double? MinFresh, double? MaxStale, bool OnlyIfCached);

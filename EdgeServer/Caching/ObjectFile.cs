@@ -7,7 +7,8 @@ using Microsoft.Win32.SafeHandles;
 namespace Edge.EdgeServer.Caching;
 
 /// <summary>
-/// Layout of a cached object on disk: a fixed 4 KiB header block (magic, length, JSON metadata), the body, then a
+/// Layout of a cached object on disk: a fixed 4 KiB header block (magic, length, JSON metadata with the stored
+/// status and header fields), the body, then a
 /// table of one XXH3 checksum per 64 KiB chunk of the body. The fixed block lets a fill stream the body before its
 /// metadata is final and keeps bodies page-aligned; the table lets every chunk be checked as it is read, so a flipped
 /// bit on disk is caught before its chunk reaches a client.
@@ -20,7 +21,10 @@ internal static class ObjectFile
     public const int ChunkSize = 64 * 1024;
 
     private const int PrefixSize = 12;
-    private static ReadOnlySpan<byte> Magic => "EDGEOBJ2"u8;
+    private static ReadOnlySpan<byte> Magic => "EDGEOBJ3"u8;
+
+    // The first format stored four header fields of 200s; its objects are served with those (see ResponseHeaderValues).
+    private static ReadOnlySpan<byte> FirstMagic => "EDGEOBJ2"u8;
 
     public static int ChunkCount(long contentLength) => (int)((contentLength + ChunkSize - 1) / ChunkSize);
 
@@ -28,6 +32,13 @@ internal static class ObjectFile
     public static long SizeOnDisk(long contentLength) => HeaderSize + contentLength + (8L * ChunkCount(contentLength));
 
     public static ulong Checksum(ReadOnlySpan<byte> chunk) => XxHash3.HashToUInt64(chunk);
+
+    /// <summary>
+    /// Whether metadata known before a body arrives leaves room in the header block for what the fill adds at the
+    /// end (length, SHA-256, a made-up ETag): a response with more header bytes than that is served, not stored.
+    /// </summary>
+    public static bool Fits(ObjectMetadata metadata) =>
+        JsonSerializer.SerializeToUtf8Bytes(metadata, ObjectMetadataJsonContext.Default.ObjectMetadata).Length <= HeaderSize - PrefixSize - 192;
 
     /// <summary>Writes the header block; returns false when the metadata does not fit it.</summary>
     public static bool TryWriteHeader(SafeFileHandle handle, ObjectMetadata metadata)
@@ -63,7 +74,7 @@ internal static class ObjectFile
         try
         {
             var span = block.AsSpan(0, HeaderSize);
-            if (RandomAccess.Read(handle, span, 0) != HeaderSize || !span.StartsWith(Magic))
+            if (RandomAccess.Read(handle, span, 0) != HeaderSize || !(span.StartsWith(Magic) || span.StartsWith(FirstMagic)))
             {
                 return false;
             }
@@ -75,6 +86,12 @@ internal static class ObjectFile
             }
 
             metadata = JsonSerializer.Deserialize(span.Slice(PrefixSize, length), ObjectMetadataJsonContext.Default.ObjectMetadata);
+            if (metadata is not null && span.StartsWith(FirstMagic) && (metadata.Status != 0 || metadata.Fields is not null || metadata.Vary is not null))
+            {
+                // Fields only the new format writes under the old magic: not an object this node wrote.
+                return false;
+            }
+
             return metadata is not null && metadata.ContentLength >= 0 && RandomAccess.GetLength(handle) == SizeOnDisk(metadata.ContentLength);
         }
         catch (JsonException)

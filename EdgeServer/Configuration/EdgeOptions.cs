@@ -117,6 +117,31 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to false: a video edge answers them 405, so no client can reach the origin or drop cached objects with them.</remarks>
     public bool ForwardUnsafeMethods { get; set; }
 
+    /// <summary>
+    /// Request header fields never forwarded to the origin, comma-separated, besides hop-by-hop fields, <c>Host</c>,
+    /// <c>Range</c> and conditionals (the node fills whole objects and answers those itself). Empty forwards them all.
+    /// </summary>
+    /// <remarks>
+    /// Defaults to <c>Cookie</c> and <c>Authorization</c>: a public video edge shares what it stores, so a client's
+    /// credentials must not shape a response other clients get.
+    /// </remarks>
+    public string StripRequestHeaders { get; set; } = "Cookie, Authorization";
+
+    /// <summary>The names in <see cref="StripRequestHeaders"/>.</summary>
+    public IReadOnlyList<string> StrippedRequestHeaders() =>
+        StripRequestHeaders.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>
+    /// How long a 404 or 410 without explicit freshness (no <c>max-age</c>, <c>s-maxage</c> or <c>Expires</c>) is
+    /// stored, so a storm of requests for a missing object reaches the origin once per this time; zero stores none.
+    /// </summary>
+    /// <remarks>Defaults to 2 seconds: short enough that an object published late is seen at once.</remarks>
+    public TimeSpan NegativeTtl { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Most variants (by <c>Vary</c>) stored for one object; responses for further variants are served, not stored.</summary>
+    /// <remarks>Defaults to 16: enough for encodings and a few origins, not for a <c>Vary: User-Agent</c>.</remarks>
+    public int MaxVariants { get; set; } = 16;
+
     /// <summary>Most fills this node runs against its origin at once; further misses wait for a slot.</summary>
     /// <remarks>Defaults to 64. Protects the origin from a flood of distinct cold URLs.</remarks>
     public int OriginMaxConcurrentFills { get; set; } = 64;

@@ -131,6 +131,24 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             failures.Add($"{Prefix}{nameof(EdgeOptions.CorsAllowOrigin)} must not contain control characters");
         }
 
+        if (options.NegativeTtl < TimeSpan.Zero || options.NegativeTtl > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.NegativeTtl)} must be between 0 and 1 day (got {options.NegativeTtl})");
+        }
+
+        if (options.MaxVariants is < 1 or > 1024)
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.MaxVariants)} must be between 1 and 1024 (got {options.MaxVariants})");
+        }
+
+        foreach (var stripped in options.StrippedRequestHeaders())
+        {
+            if (!stripped.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+            {
+                failures.Add($"{Prefix}{nameof(EdgeOptions.StripRequestHeaders)} '{stripped}' is not a header field name");
+            }
+        }
+
         if (options.OriginMaxConcurrentFills is < 1 or > 10_000)
         {
             failures.Add($"{Prefix}{nameof(EdgeOptions.OriginMaxConcurrentFills)} must be between 1 and 10000 (got {options.OriginMaxConcurrentFills})");

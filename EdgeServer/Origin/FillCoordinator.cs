@@ -34,6 +34,7 @@ internal sealed partial class FillCoordinator : IDisposable
     private readonly EdgeOptions _options;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _originSlots;
+    private readonly VariantBudget _variants;
 
     public FillCoordinator(
         DiskCache cache,
@@ -51,6 +52,7 @@ internal sealed partial class FillCoordinator : IDisposable
         _options = options.Value;
         _logger = logger;
         _originSlots = new SemaphoreSlim(_options.OriginMaxConcurrentFills, _options.OriginMaxConcurrentFills);
+        _variants = new VariantBudget(_options.MaxVariants);
         lifetime.ApplicationStopped.Register(_stopping.Cancel);
     }
 
@@ -59,7 +61,7 @@ internal sealed partial class FillCoordinator : IDisposable
     /// <see cref="OriginFill.Leave"/> it. Returns null when a fill finished meanwhile, so the caller
     /// looks in the cache again.
     /// </summary>
-    public OriginFill? GetOrStart(UInt128 hash, string key, out bool started, ObjectMetadata? stale = null, bool admit = true)
+    public OriginFill? GetOrStart(UInt128 hash, string key, out bool started, ObjectMetadata? stale = null, bool admit = true, ForwardedRequest? forwarded = null)
     {
         started = false;
         if (_fills.TryGetValue(hash, out var existing))
@@ -67,7 +69,7 @@ internal sealed partial class FillCoordinator : IDisposable
             return existing.TryJoin() ? existing : null;
         }
 
-        var fill = new OriginFill(hash, key, stale, admit);
+        var fill = new OriginFill(hash, key, stale, admit, forwarded);
         var actual = _fills.GetOrAdd(hash, fill);
         if (!ReferenceEquals(actual, fill))
         {
@@ -87,25 +89,25 @@ internal sealed partial class FillCoordinator : IDisposable
         return fill;
     }
 
+    /// <summary>The fill of <paramref name="hash"/> in progress, if any.</summary>
+    public OriginFill? Running(UInt128 hash) => _fills.GetValueOrDefault(hash);
+
     /// <summary>
     /// Revalidates a stale copy in the background (stale-while-revalidate): at most one revalidation per object runs,
     /// and nobody waits for it.
     /// </summary>
-    /// <summary>The fill of <paramref name="hash"/> in progress, if any.</summary>
-    public OriginFill? Running(UInt128 hash) => _fills.GetValueOrDefault(hash);
-
-    public void RevalidateInBackground(UInt128 hash, ObjectMetadata stale)
+    public void RevalidateInBackground(UInt128 hash, ObjectMetadata stale, ForwardedRequest? forwarded = null)
     {
-        if (GetOrStart(hash, stale.Key, out _, stale) is { } fill)
+        if (GetOrStart(hash, Variants.BaseOf(stale.Key), out _, stale, forwarded: forwarded) is { } fill)
         {
             fill.Leave();
         }
     }
 
     /// <summary>Starts a fetch that nobody else joins, for a client that must not share an uncacheable response.</summary>
-    public OriginFill StartPrivate(UInt128 hash, string key)
+    public OriginFill StartPrivate(UInt128 hash, string key, ForwardedRequest? forwarded = null)
     {
-        var fill = new OriginFill(hash, key);
+        var fill = new OriginFill(hash, key, forwarded: forwarded);
         fill.TryJoin();
         _ = RunAsync(fill, shared: false);
         return fill;
@@ -216,10 +218,11 @@ internal sealed partial class FillCoordinator : IDisposable
         HttpResponseMessage response;
         using var headersTimeout = new CancellationTokenSource(_options.OriginResponseTimeout, _time);
         using var headersLinked = CancellationTokenSource.CreateLinkedTokenSource(headersTimeout.Token, _stopping.Token);
+        var requestTime = _time.GetUtcNow();
         try
         {
             _metrics.OriginFetches.Inc();
-            response = await _origin.GetAsync(fill.Key, headersLinked.Token, fill.Stale).ConfigureAwait(false);
+            response = await _origin.GetAsync(fill.Key, headersLinked.Token, fill.Stale, fill.Forwarded).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (headersTimeout.IsCancellationRequested)
         {
@@ -240,70 +243,113 @@ internal sealed partial class FillCoordinator : IDisposable
         using (response)
         {
             var upstreamStatus = JoinHeader(response, "Cache-Status");
+            var status = (int)response.StatusCode;
             if (fill.Stale is not null)
             {
-                _metrics.Revalidations.WithLabels(response.StatusCode switch
+                _metrics.Revalidations.WithLabels(status switch
                 {
-                    HttpStatusCode.NotModified => "not_modified",
-                    HttpStatusCode.OK => "modified",
+                    304 => "not_modified",
+                    < 500 => "modified",
                     _ => "error",
                 }).Inc();
             }
 
-            if (response.StatusCode == HttpStatusCode.NotModified && fill.Stale is not null)
+            if (status == 304 && fill.Stale is not null)
             {
-                return Refresh(fill, response, upstreamStatus);
+                return Refresh(fill, response, upstreamStatus, requestTime);
             }
 
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                return await PassThroughAsync(fill, response, upstreamStatus).ConfigureAwait(false);
-            }
-
-            return await StreamBodyAsync(fill, response, upstreamStatus, shared).ConfigureAwait(false);
+            return await StreamBodyAsync(fill, response, upstreamStatus, shared, requestTime).ConfigureAwait(false);
         }
     }
 
-    // A 304 makes the stored copy fresh again: new freshness from the 304's headers, body untouched (RFC 9111 §4.3.4).
-    private long Refresh(OriginFill fill, HttpResponseMessage response, string? upstreamStatus)
+    // A 304 makes the stored copy fresh again: its fields replace the stored ones, the body stays (RFC 9111 §4.3.4).
+    private long Refresh(OriginFill fill, HttpResponseMessage response, string? upstreamStatus, DateTimeOffset requestTime)
     {
         var now = _time.GetUtcNow();
         var stale = fill.Stale!;
-        var cacheControl = JoinHeader(response, "Cache-Control") ?? stale.CacheControl;
-        var rules = Freshness.FromResponse(cacheControl, response.Content.Headers.Expires is { } e ? e.ToString("r", CultureInfo.InvariantCulture) : null, response.Headers.Date, stale.LastModified, now);
-        var refreshed = stale.Refreshed(rules, cacheControl, response.Headers.Age?.TotalSeconds ?? 0, now);
-        _cache.Refresh(fill.Hash, refreshed);
+        var stored = stale.Fields ?? FirstFormatFields(stale);
+        var fields = StoredFields.Merge(stored, StoredFields.Collect(response, _origin.Via));
+        var caching = CachingOf(stale.StatusCode, fields, fill.Forwarded);
+        var rules = Freshness.FromResponse(caching, now, _options.NegativeTtl);
+        var refreshed = stale.Refreshed(rules, fields, caching.CacheControl, InitialAge(response, requestTime, now), now);
+        if (!_cache.Refresh(CacheKey.Hash(stale.Key), refreshed))
+        {
+            // The merged fields no longer fit the header block, or the object went: the copy is not kept.
+            _cache.Remove(CacheKey.Hash(stale.Key));
+        }
+
         fill.SetHead(new FillHead { Outcome = FillOutcome.NotModified, Metadata = refreshed, StatusCode = 304, UpstreamCacheStatus = upstreamStatus, Shareable = true });
         fill.Complete();
         return 0;
     }
 
-    private async Task<long> StreamBodyAsync(OriginFill fill, HttpResponseMessage response, string? upstreamStatus, bool shared)
+    private async Task<long> StreamBodyAsync(OriginFill fill, HttpResponseMessage response, string? upstreamStatus, bool shared, DateTimeOffset requestTime)
     {
-        var declaredLength = response.Content.Headers.ContentLength;
-        var cacheControl = JoinHeader(response, "Cache-Control");
+        var status = (int)response.StatusCode;
+        var declaredLength = status is 204 or 304 ? 0 : response.Content.Headers.ContentLength;
+        var fields = StoredFields.Collect(response, _origin.Via);
+        var byExtension = ContentTypes.ForPath(CacheKeyPolicy.PathOf(fill.Key));
+        if (status == 200 && byExtension is not null && StoredFields.Get(fields, "Content-Type") is var sent && (sent is null || IsGeneric(sent)))
+        {
+            // An origin that types a playlist or segment as bytes (common with object stores) breaks players: its type goes by extension.
+            fields = StoredFields.Replace(fields, "Content-Type", byExtension);
+        }
 
-        // Responses that vary by request headers are not stored: one key holds one representation.
-        var shareable = Freshness.AllowsStoring(cacheControl) && !response.Headers.Vary.Any(v => v.Length > 0);
-        var storable = shared && shareable && fill.Admit;
+        var caching = CachingOf(status, fields, fill.Forwarded);
         var responseTime = _time.GetUtcNow();
-        var rules = Freshness.FromResponse(
-            cacheControl,
-            response.Content.Headers.Expires is { } expires ? expires.ToString("r", CultureInfo.InvariantCulture) : JoinHeader(response, "Expires"),
-            response.Headers.Date,
-            response.Content.Headers.LastModified,
-            responseTime);
-        var lastModified = response.Content.Headers.LastModified ?? TruncateToSeconds(_time.GetUtcNow());
-        var etag = response.Headers.ETag is { IsWeak: false } strong ? strong.Tag : null;
-        if (etag is null && declaredLength is { } knownLength && response.Content.Headers.LastModified is { } originModified)
+        var rules = Freshness.FromResponse(caching, responseTime, _options.NegativeTtl);
+        var vary = Variants.Names(StoredFields.GetList(fields, "Vary"));
+
+        // Vary: * never matches another request, so the response is not stored or shared.
+        var shareable = Freshness.AllowsStoring(caching, rules) && vary is not ["*"];
+        var storeKey = vary is null || !shareable ? fill.Key : Variants.KeyFor(fill.Key, vary, fill.Forwarded.ValueOf);
+        var storable = shared && shareable && fill.Admit && (vary is null || _variants.TryAdd(fill.Key, storeKey));
+        var parsedLastModified = Freshness.ParseDate(caching.LastModified);
+        var lastModified = parsedLastModified ?? TruncateToSeconds(responseTime);
+        var originETag = StoredFields.Get(fields, "ETag");
+        var etag = originETag;
+        if (etag is null && status == 200 && declaredLength is { } knownLength && parsedLastModified is { } originModified)
         {
             // Same shape as nginx's: length and modification time identify a static file's content.
             etag = string.Create(CultureInfo.InvariantCulture, $"\"{originModified.ToUnixTimeSeconds():x}-{knownLength:x}\"");
         }
 
+        var head = new ObjectMetadata
+        {
+            Key = storeKey,
+            ContentLength = declaredLength ?? -1,
+            Status = status,
+            Fields = fields,
+            ContentType = null,
+            ETag = etag,
+            LastModified = lastModified,
+            CacheControl = caching.CacheControl,
+            StoredAt = responseTime,
+            OriginETag = originETag,
+            OriginLastModified = parsedLastModified is not null,
+            FreshSeconds = rules.LifetimeSeconds,
+            InitialAgeSeconds = InitialAge(response, requestTime, responseTime),
+            StaleWhileRevalidateSeconds = rules.StaleWhileRevalidateSeconds,
+            StaleIfErrorSeconds = rules.StaleIfErrorSeconds,
+            MustRevalidate = rules.MustRevalidate,
+        };
+
+        if (storable && !ObjectFile.Fits(head))
+        {
+            LogHeadersTooLarge(_logger, fill.Key);
+            storable = false;
+        }
+
+        if (storable && vary is not null)
+        {
+            // The variant list goes in first, so a client whose request selects another variant finds it and fills its own.
+            storable = PublishVariantList(fill, vary, responseTime);
+        }
+
         try
         {
-            fill.SetTemp(_cache.CreateTemp(fill.Hash));
+            fill.SetTemp(_cache.CreateTemp(CacheKey.Hash(storeKey)));
         }
         catch (IOException ex) when (FileLimits.IsOutOfDescriptors(ex))
         {
@@ -324,24 +370,19 @@ internal sealed partial class FillCoordinator : IDisposable
             reserved = storable ? want : 0;
         }
 
-        var head = new ObjectMetadata
+        _metrics.OriginFetchResults.WithLabels(status == 200 ? "body" : "status").Inc();
+        fill.SetHead(new FillHead
         {
-            Key = fill.Key,
-            ContentLength = declaredLength ?? -1,
-            ContentType = ContentTypes.ForPath(CacheKeyPolicy.PathOf(fill.Key)) ?? response.Content.Headers.ContentType?.ToString(),
-            ETag = etag,
-            LastModified = lastModified,
-            CacheControl = cacheControl,
-            StoredAt = responseTime,
-            OriginETag = response.Headers.ETag is { IsWeak: false } origin ? origin.Tag : null,
-            OriginLastModified = response.Content.Headers.LastModified is not null,
-            FreshSeconds = rules.LifetimeSeconds,
-            InitialAgeSeconds = response.Headers.Age?.TotalSeconds ?? 0,
-            StaleWhileRevalidateSeconds = rules.StaleWhileRevalidateSeconds,
-            StaleIfErrorSeconds = rules.StaleIfErrorSeconds,
-            MustRevalidate = rules.MustRevalidate,
-        };
-        fill.SetHead(new FillHead { Outcome = FillOutcome.Body, Metadata = head, Storable = storable, Shareable = shareable, StatusCode = 200, UpstreamCacheStatus = upstreamStatus });
+            Outcome = FillOutcome.Body,
+            Metadata = head,
+            Storable = storable,
+            Shareable = shareable,
+            StatusCode = status,
+            UpstreamCacheStatus = upstreamStatus,
+            Vary = vary,
+            VariantKey = storeKey,
+            ServerError = status >= 500,
+        });
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunks = new ChunkHasher();
@@ -425,8 +466,10 @@ internal sealed partial class FillCoordinator : IDisposable
         {
             Key = head.Key,
             ContentLength = written,
+            Status = head.Status,
+            Fields = head.Fields,
             ContentType = head.ContentType,
-            ETag = head.ETag ?? $"\"s{sha[..32]}\"",
+            ETag = head.ETag ?? (head.Status == 200 ? $"\"s{sha[..32]}\"" : null),
             LastModified = head.LastModified,
             CacheControl = head.CacheControl,
             StoredAt = head.StoredAt,
@@ -475,41 +518,6 @@ internal sealed partial class FillCoordinator : IDisposable
         return reserved;
     }
 
-    private async Task<long> PassThroughAsync(OriginFill fill, HttpResponseMessage response, string? upstreamStatus)
-    {
-        var status = (int)response.StatusCode;
-        if (status >= 500 || status is < 300 or 304 or 206)
-        {
-            return Reject(fill, FillOutcome.OriginError, "error", $"origin answered {status} {response.ReasonPhrase}");
-        }
-
-        byte[] body;
-        try
-        {
-            using var timeout = new CancellationTokenSource(_options.OriginIdleTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
-            body = await ReadSmallBodyAsync(response, linked.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
-        {
-            body = [];
-        }
-
-        _metrics.OriginFetchResults.WithLabels("passthrough").Inc();
-        fill.SetHead(new FillHead
-        {
-            Outcome = FillOutcome.Passthrough,
-            StatusCode = status,
-            Body = body,
-            ContentType = response.Content.Headers.ContentType?.ToString(),
-            CacheControl = JoinHeader(response, "Cache-Control"),
-            Location = response.Headers.Location?.OriginalString,
-            UpstreamCacheStatus = upstreamStatus,
-        });
-        fill.Complete();
-        return 0;
-    }
-
     private long Reject(OriginFill fill, FillOutcome outcome, string result, string detail)
     {
         // A failed fill leaves the table before anyone hears of it, so a request sent after the failure asks the origin again.
@@ -520,31 +528,103 @@ internal sealed partial class FillCoordinator : IDisposable
         return 0;
     }
 
-    private static async Task<byte[]> ReadSmallBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the list of fields an object's responses vary by, under the object's own key, so later requests find
+    /// their variant's key; false when that cannot be stored (then neither is the variant).
+    /// </summary>
+    private bool PublishVariantList(OriginFill fill, string[] vary, DateTimeOffset now)
     {
-        if (response.Content.Headers.ContentLength > MaxPassthroughBody)
+        var hash = CacheKey.Hash(fill.Key);
+        if (_cache.GetMetadata(hash) is { Vary: { } known } && known.SequenceEqual(vary))
         {
-            return [];
+            return true;
         }
 
-        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        TempObject temp;
+        try
         {
-            using var copy = new MemoryStream();
-            var buffer = new byte[8192];
-            int read;
-            while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                if (copy.Length + read > MaxPassthroughBody)
-                {
-                    return [];
-                }
+            temp = _cache.CreateTemp(hash);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
 
-                copy.Write(buffer, 0, read);
+        using (temp)
+        {
+            var list = new ObjectMetadata
+            {
+                Key = fill.Key,
+                ContentLength = 0,
+                Status = 200,
+                Fields = [],
+                Vary = vary,
+                LastModified = TruncateToSeconds(now),
+                StoredAt = now,
+                // The list outlives every variant; a variant's own freshness decides what is served.
+                FreshSeconds = 365 * 86_400,
+            };
+            var size = ObjectFile.SizeOnDisk(0);
+            if (!temp.TryReserve(size))
+            {
+                return false;
             }
 
-            return copy.ToArray();
+            if (!_cache.Publish(temp, list, size, []))
+            {
+                temp.ReleaseReservation(size);
+                return false;
+            }
+
+            return true;
         }
+    }
+
+    private static bool IsGeneric(string contentType) =>
+        contentType.AsSpan().Trim().StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase)
+        || contentType.AsSpan().Trim().StartsWith("binary/octet-stream", StringComparison.OrdinalIgnoreCase);
+
+    private static ResponseCaching CachingOf(int status, string[] fields, ForwardedRequest forwarded) => new(
+        status,
+        StoredFields.GetList(fields, "Cache-Control"),
+        StoredFields.GetList(fields, "CDN-Cache-Control") ?? StoredFields.GetList(fields, "Surrogate-Control"),
+        StoredFields.Get(fields, "Expires"),
+        StoredFields.Get(fields, "Date"),
+        StoredFields.Get(fields, "Last-Modified"),
+        forwarded.HasAuthorization);
+
+    // RFC 9111 §4.2.3: the larger of the apparent age (by Date) and the origin's Age plus the time the answer took.
+    private static double InitialAge(HttpResponseMessage response, DateTimeOffset requestTime, DateTimeOffset responseTime)
+    {
+        double ageValue = 0;
+        if (response.Headers.NonValidated.TryGetValues("Age", out var ages)
+            && ages.FirstOrDefault() is { } first
+            && long.TryParse(first.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        {
+            ageValue = parsed;
+        }
+
+        var date = response.Headers.NonValidated.TryGetValues("Date", out var dates) ? Freshness.ParseDate(dates.FirstOrDefault()) : null;
+        var apparent = date is { } d ? Math.Max(0, (responseTime - d).TotalSeconds) : 0;
+        var corrected = ageValue + Math.Max(0, (responseTime - requestTime).TotalSeconds);
+
+        // The origin's Date has one-second resolution: an apparent age under a second is the rounding, not age.
+        return Math.Max(apparent < 1 ? 0 : Math.Floor(apparent), ageValue > 0 ? corrected : 0);
+    }
+
+    private static string[] FirstFormatFields(ObjectMetadata metadata)
+    {
+        var fields = new List<string>(8);
+        foreach (var (name, value) in metadata.Headers.Fields)
+        {
+            foreach (var item in value)
+            {
+                fields.Add(name);
+                fields.Add(item!);
+            }
+        }
+
+        return [.. fields];
     }
 
     private static string? JoinHeader(HttpResponseMessage response, string name) =>
@@ -552,6 +632,9 @@ internal sealed partial class FillCoordinator : IDisposable
 
     private static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
         DateTimeOffset.FromUnixTimeSeconds(value.ToUnixTimeSeconds());
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Response for {Key} is served but not stored: its header fields do not fit an object's 4 KiB header block")]
+    private static partial void LogHeadersTooLarge(ILogger logger, string key);
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "Fill of {Key} refused: the process is out of file descriptors (raise its open-file limit or lower Edge:MaxOpenFiles)")]
     private static partial void LogOutOfDescriptors(ILogger logger, string key);

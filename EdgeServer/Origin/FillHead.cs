@@ -4,11 +4,8 @@ namespace Edge.EdgeServer.Origin;
 
 internal enum FillOutcome
 {
-    /// <summary>The origin sent a body (200); it streams through the fill's temporary file.</summary>
+    /// <summary>The origin answered (any status); its body streams through the fill's temporary file.</summary>
     Body,
-
-    /// <summary>The origin answered with a client error or redirect that is passed through as is.</summary>
-    Passthrough,
 
     /// <summary>The origin could not be reached or failed; the client gets 502.</summary>
     OriginError,
@@ -34,18 +31,22 @@ internal sealed class FillHead
     /// <summary>Whether the object will be published to the cache when the fill completes.</summary>
     public bool Storable { get; init; }
 
-    /// <summary>Whether other clients may read this response (false for <c>private</c>, <c>no-store</c> and <c>Vary</c>).</summary>
+    /// <summary>Whether other clients may read this response (false for what may not be stored, such as <c>private</c> and <c>no-store</c>).</summary>
     public bool Shareable { get; init; }
 
     public int StatusCode { get; init; }
 
-    public byte[] Body { get; init; } = [];
+    /// <summary>
+    /// The request fields the response varies by (lower case), or null: a client joining the fill shares it only when
+    /// its own values select the same variant (<see cref="VariantKey"/>).
+    /// </summary>
+    public string[]? Vary { get; init; }
 
-    public string? ContentType { get; init; }
+    /// <summary>The key the response is stored under: the variant's key when it varies, else the object's.</summary>
+    public string? VariantKey { get; init; }
 
-    public string? CacheControl { get; init; }
-
-    public string? Location { get; init; }
+    /// <summary>A revalidation was answered with a server error (5xx): a stale copy may be served instead (RFC 5861).</summary>
+    public bool ServerError { get; init; }
 
     /// <summary>The upstream's own <c>Cache-Status</c>, which this node's entry is appended to (RFC 9211).</summary>
     public string? UpstreamCacheStatus { get; init; }

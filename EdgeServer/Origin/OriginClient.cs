@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using Edge.EdgeServer.Configuration;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -27,11 +28,13 @@ internal sealed class OriginClient : IDisposable
             // Re-resolve the origin's name now and then so a moved origin is followed.
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+            // Header bytes are kept as they came (obs-text included): one byte, one character.
+            ResponseHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
+            RequestHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
         };
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>Absolute URL of <paramref name="key"/> (a validated, decoded path) at the origin.</summary>
     /// <summary>The origin URL of a cache key: its path escaped, its query (already in escaped form) as it is.</summary>
     public string UrlFor(string key)
     {
@@ -41,11 +44,28 @@ internal sealed class OriginClient : IDisposable
             : _baseUrl + new PathString(key[..query]).ToUriComponent() + key[query..];
     }
 
-    /// <summary>GETs <paramref name="key"/>; with a <paramref name="stale"/> copy, conditionally on its validators.</summary>
-    public Task<HttpResponseMessage> GetAsync(string key, CancellationToken cancellationToken, Caching.ObjectMetadata? stale = null)
+    /// <summary>The node's <c>Via</c> entry (RFC 9110 §7.6.3).</summary>
+    public string Via => _via;
+
+    /// <summary>
+    /// GETs <paramref name="key"/> with the client's end-to-end fields; with a <paramref name="stale"/> copy,
+    /// conditionally on its validators.
+    /// </summary>
+    public Task<HttpResponseMessage> GetAsync(string key, CancellationToken cancellationToken, Caching.ObjectMetadata? stale = null, ForwardedRequest? forwarded = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, UrlFor(key));
-        request.Headers.TryAddWithoutValidation("Via", _via);
+        forwarded ??= ForwardedRequest.None;
+        foreach (var (name, values) in forwarded.Fields)
+        {
+            request.Headers.TryAddWithoutValidation(name, values);
+        }
+
+        request.Headers.TryAddWithoutValidation("Via", forwarded.Via is null ? _via : forwarded.Via + ", " + _via);
+        if (forwarded.ForwardedFor is { } forwardedFor)
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+        }
+
         if (stale?.OriginETag is { } etag)
         {
             request.Headers.TryAddWithoutValidation("If-None-Match", etag);
@@ -60,10 +80,19 @@ internal sealed class OriginClient : IDisposable
     }
 
     /// <summary>Forwards a request the cache does not answer (POST, PUT, DELETE...) with its body.</summary>
-    public Task<HttpResponseMessage> ForwardAsync(string method, string key, Stream body, string? contentType, long? contentLength, CancellationToken cancellationToken)
+    public Task<HttpResponseMessage> ForwardAsync(string method, string key, Stream body, string? contentType, long? contentLength, ForwardedRequest forwarded, CancellationToken cancellationToken)
     {
         var request = new HttpRequestMessage(new HttpMethod(method), UrlFor(key));
-        request.Headers.TryAddWithoutValidation("Via", _via);
+        foreach (var (name, values) in forwarded.Fields)
+        {
+            request.Headers.TryAddWithoutValidation(name, values);
+        }
+
+        request.Headers.TryAddWithoutValidation("Via", forwarded.Via is null ? _via : forwarded.Via + ", " + _via);
+        if (forwarded.ForwardedFor is { } forwardedFor)
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+        }
         if (contentLength is > 0 || contentType is not null)
         {
             request.Content = new StreamContent(body);

@@ -7,8 +7,11 @@ namespace Edge.EdgeServer.Origin;
 /// One origin fetch that any number of clients read while it arrives. The body goes to a temporary
 /// file; readers read it by position and wait for more, so a late joiner starts from byte zero.
 /// </summary>
-internal sealed class OriginFill(UInt128 hash, string key, ObjectMetadata? stale = null, bool admit = true)
+internal sealed class OriginFill(UInt128 hash, string key, ObjectMetadata? stale = null, bool admit = true, ForwardedRequest? forwarded = null)
 {
+    /// <summary>The request fields sent to the origin: those of the client that started the fill.</summary>
+    public ForwardedRequest Forwarded { get; } = forwarded ?? ForwardedRequest.None;
+
     private readonly TaskCompletionSource<bool> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private const int Running = 0;
@@ -27,6 +30,7 @@ internal sealed class OriginFill(UInt128 hash, string key, ObjectMetadata? stale
 
     public UInt128 Hash { get; } = hash;
 
+    /// <summary>The object's cache key (a variant's object key, without the variant part): what the origin is asked for.</summary>
     public string Key { get; } = key;
 
     /// <summary>The stored copy this fetch revalidates, or null for a plain fetch.</summary>

@@ -46,6 +46,7 @@ internal sealed partial class EdgeRequestHandler
     private readonly int _maxPathLength;
     private readonly UrlSignature _signature;
     private readonly CacheKeyPolicy _keys;
+    private readonly IReadOnlyList<string> _strippedRequestHeaders;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>>? _allowedExtensions;
     private readonly bool _signingRequired;
     private readonly bool _forwardUnsafe;
@@ -74,6 +75,7 @@ internal sealed partial class EdgeRequestHandler
         var value = options.Value;
         _maxPathLength = value.MaxPathLength;
         _keys = new CacheKeyPolicy(value.CacheKey);
+        _strippedRequestHeaders = value.StrippedRequestHeaders();
         _signature = new UrlSignature(value.UrlSigning.ParsedKeys());
         _signingRequired = value.UrlSigning.Required;
         _forwardUnsafe = value.ForwardUnsafeMethods;
@@ -147,6 +149,11 @@ internal sealed partial class EdgeRequestHandler
             _metrics.RecordRequest(context.Response.StatusCode, outcome.Result, outcome.Bytes, started);
         }
     }
+
+    private ForwardedRequest Forwarded(HttpRequest request) => ForwardedRequest.From(request, _strippedRequestHeaders);
+
+    private static string? RequestValue(HttpRequest request, string name) =>
+        request.Headers.TryGetValue(name, out var values) ? values.ToString() : null;
 
     /// <summary>The <c>Age</c> value; ages under a day come from a cache, filled as they are first needed.</summary>
     private static string AgeText(long seconds)
@@ -250,15 +257,35 @@ internal sealed partial class EdgeRequestHandler
         }
 
         bool? admit = null;
+        var lookupKey = key!;
+        var lookupHash = hash;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            if (_cache.TryAcquire(hash, key!, out var lease))
+            if (_cache.TryAcquire(lookupHash, lookupKey, out var lease))
             {
+                if (lease.Metadata.Vary is { } vary)
+                {
+                    // The object varies: its variant list names the request fields that pick the stored variant.
+                    lease.Dispose();
+                    lookupKey = Variants.KeyFor(key!, vary, name => RequestValue(request, name));
+                    lookupHash = CacheKey.Hash(lookupKey);
+                    if (_memory.TryGet(lookupKey, out var variant) && Freshness.Evaluate(variant!.Metadata, _time.GetUtcNow()) is { Fresh: true } variantState)
+                    {
+                        _metrics.MemoryHits.Inc();
+                        return await ServeAsync(context, null, variant.Metadata, _statusMemoryHit, fill: null, isHead, CacheResult.Hit, age: variantState.AgeSeconds, memoryBody: variant.Body);
+                    }
+
+                    if (!_cache.TryAcquire(lookupHash, lookupKey, out lease))
+                    {
+                        goto Fill;
+                    }
+                }
+
                 Outcome served;
                 using (lease)
                 {
                     var state = Freshness.Evaluate(lease.Metadata, _time.GetUtcNow());
-                    if (state.Fresh && _memory.ShouldPromote(key!, lease.Metadata.ContentLength, lease.Hits) && _memory.Promote(hash, key!) is { } promoted)
+                    if (state.Fresh && _memory.ShouldPromote(lookupKey, lease.Metadata.ContentLength, lease.Hits) && _memory.Promote(lookupHash, lookupKey) is { } promoted)
                     {
                         served = await ServeAsync(context, null, promoted.Metadata, _statusHit, fill: null, isHead, CacheResult.Hit, age: state.AgeSeconds, memoryBody: promoted.Body);
                     }
@@ -268,13 +295,13 @@ internal sealed partial class EdgeRequestHandler
                     }
                     else if (state.MayServeWhileRevalidating)
                     {
-                        _fills.RevalidateInBackground(hash, lease.Metadata);
+                        _fills.RevalidateInBackground(lookupHash, lease.Metadata, Forwarded(request));
                         _metrics.StaleServed.WithLabels("stale_while_revalidate").Inc();
                         served = await ServeAsync(context, lease.Handle, lease.Metadata, _statusStaleWhileRevalidate, fill: null, isHead, CacheResult.Hit, lease.Checksums, state.AgeSeconds);
                     }
                     else
                     {
-                        served = await RevalidateAsync(context, hash, lease, state, isHead);
+                        served = await RevalidateAsync(context, lookupHash, lease, state, isHead);
                     }
                 }
 
@@ -286,9 +313,11 @@ internal sealed partial class EdgeRequestHandler
                 // A corrupt object caught before any byte was sent, or a revalidation that raced a fill: look again.
                 context.Response.Clear();
                 SetCommonHeaders(context.Response.Headers);
+                (lookupKey, lookupHash) = (key!, hash);
                 continue;
             }
 
+        Fill:
             if (admit is null)
             {
                 admit = _doorkeeper.Admit(hash, key!);
@@ -298,9 +327,10 @@ internal sealed partial class EdgeRequestHandler
                 }
             }
 
-            var fill = _fills.GetOrStart(hash, key!, out var leader, admit: admit.Value);
+            var fill = _fills.GetOrStart(lookupHash, key!, out var leader, admit: admit.Value, forwarded: Forwarded(request));
             if (fill is null)
             {
+                (lookupKey, lookupHash) = (key!, hash);
                 continue;
             }
 
@@ -323,6 +353,8 @@ internal sealed partial class EdgeRequestHandler
             {
                 return filled;
             }
+
+            (lookupKey, lookupHash) = (key!, hash);
         }
 
         // Only reached if the object is evicted between each fill finishing and the next lookup.
@@ -355,7 +387,7 @@ internal sealed partial class EdgeRequestHandler
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, context.RequestAborted);
             try
             {
-                upstream = await _origin.ForwardAsync(request.Method, key, request.Body, request.ContentType, request.ContentLength, linked.Token);
+                upstream = await _origin.ForwardAsync(request.Method, key, request.Body, request.ContentType, request.ContentLength, Forwarded(request), linked.Token);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
@@ -396,17 +428,11 @@ internal sealed partial class EdgeRequestHandler
             }
 
             response.StatusCode = status;
-            if (upstream.Content.Headers.ContentType is { } type)
+            foreach (var (name, values) in StoredFields.Group(StoredFields.Collect(upstream, _origin.Via)))
             {
-                response.ContentType = type.ToString();
+                response.Headers[name] = values;
             }
 
-            if (upstream.Headers.Location is { } moved)
-            {
-                response.Headers.Location = moved.OriginalString;
-            }
-
-            response.Headers.CacheControl = upstream.Headers.CacheControl?.ToString() ?? "no-store";
             if (upstream.Content.Headers.ContentLength is { } length)
             {
                 response.ContentLength = length;
@@ -447,8 +473,8 @@ internal sealed partial class EdgeRequestHandler
     /// </summary>
     private async ValueTask<Outcome> RevalidateAsync(HttpContext context, UInt128 hash, CacheLease lease, FreshnessState state, bool isHead)
     {
-        var key = lease.Metadata.Key;
-        var fill = _fills.GetOrStart(hash, key, out var leader, lease.Metadata);
+        var key = Variants.BaseOf(lease.Metadata.Key);
+        var fill = _fills.GetOrStart(hash, key, out var leader, lease.Metadata, forwarded: Forwarded(context.Request));
         if (fill is null)
         {
             return new Outcome(CacheResult.Miss, 0, Retry: true);
@@ -471,14 +497,15 @@ internal sealed partial class EdgeRequestHandler
                 case FillOutcome.NotModified:
                     return await ServeAsync(context, lease.Handle, head.Metadata!, _statusRevalidated, fill: null, isHead, CacheResult.Revalidated, lease.Checksums, Freshness.Evaluate(head.Metadata!, _time.GetUtcNow()).AgeSeconds);
                 case FillOutcome.OriginError or FillOutcome.OriginTimeout when state.MayServeOnError:
+                case FillOutcome.Body when head.ServerError && state.MayServeOnError:
                     _metrics.StaleServed.WithLabels("stale_if_error").Inc();
                     return await ServeAsync(context, lease.Handle, lease.Metadata, _statusStaleIfError, fill: null, isHead, CacheResult.Stale, lease.Checksums, state.AgeSeconds);
                 case FillOutcome.OriginError or FillOutcome.OriginTimeout:
                     context.Response.Headers[CacheStatus.HeaderName] = CacheStatus.Miss(null, _nodeToken, false, !leader, "origin-unavailable", "stale");
                     await WriteTextAsync(context, StatusCodes.Status504GatewayTimeout, $"gateway timeout: the stored copy is stale beyond what may be served and the origin failed: {head.Detail}\n");
                     return new Outcome(CacheResult.Error, 0);
-                case FillOutcome.Passthrough:
-                    // The origin no longer has it (404, 410, a redirect): the stored copy goes.
+                case FillOutcome.Body when !head.Storable && head.StatusCode is 404 or 410:
+                    // The origin no longer has it: the stored copy goes (a storable answer replaces it anyway).
                     _cache.Remove(hash);
                     break;
             }
@@ -536,14 +563,14 @@ internal sealed partial class EdgeRequestHandler
                 context.Response.Headers[CacheStatus.HeaderName] = cacheStatus;
                 await WriteOutOfDescriptorsAsync(context);
                 return new Outcome(CacheResult.Error, 0);
-            case FillOutcome.Passthrough:
-                return new Outcome(result, await WritePassthroughAsync(context, head, cacheStatus, isHead));
         }
 
-        if (!head.Shareable && !leader)
+        var ownVariant = head.Vary is { } vary && !leader
+            && !string.Equals(Variants.KeyFor(fill.Key, vary, name => RequestValue(context.Request, name)), head.VariantKey, StringComparison.Ordinal);
+        if ((!head.Shareable || ownVariant) && !leader)
         {
-            // An uncacheable response is not shared: this client gets a fetch of its own.
-            var own = _fills.StartPrivate(fill.Hash, fill.Key);
+            // An uncacheable response, or another variant than this request selects, is not shared: a fetch of its own.
+            var own = _fills.StartPrivate(fill.Hash, fill.Key, Forwarded(context.Request));
             try
             {
                 return await ServeFillAsync(context, own, leader: true, isHead);
@@ -565,55 +592,65 @@ internal sealed partial class EdgeRequestHandler
         var headers = response.Headers;
         var values = metadata.Headers;
         headers[CacheStatus.HeaderName] = cacheStatus;
-        if (age is >= 1)
+        headers.Age = AgeText((long)(age ?? metadata.InitialAgeSeconds));
+        foreach (var (name, value) in values.Fields)
         {
-            headers.Age = AgeText((long)age.Value);
+            headers[name] = value;
         }
 
-        headers.ETag = values.ETag;
-        headers.LastModified = values.LastModified;
-        if (!StringValues.IsNullOrEmpty(values.CacheControl))
+        var status = metadata.StatusCode;
+        response.StatusCode = status;
+        if (status is >= 200 and < 300)
         {
-            headers.CacheControl = values.CacheControl;
+            // Preconditions apply to what would otherwise be a 2xx (RFC 9110 §13.2.1).
+            switch (Preconditions.Evaluate(request.Headers, metadata.ETag, metadata.LastModified))
+            {
+                case PreconditionResult.NotModified:
+                    response.StatusCode = StatusCodes.Status304NotModified;
+                    return new Outcome(result, 0);
+                case PreconditionResult.Failed:
+                    response.StatusCode = StatusCodes.Status412PreconditionFailed;
+                    headers.ContentType = StringValues.Empty;
+                    headers.ContentEncoding = StringValues.Empty;
+                    response.ContentLength = 0;
+                    return new Outcome(result, 0);
+            }
         }
 
-        switch (Preconditions.Evaluate(request.Headers, metadata.ETag, metadata.LastModified))
+        if (status is 204 or 304)
         {
-            case PreconditionResult.NotModified:
-                response.StatusCode = StatusCodes.Status304NotModified;
-                return new Outcome(result, 0);
-            case PreconditionResult.Failed:
-                response.StatusCode = StatusCodes.Status412PreconditionFailed;
-                response.ContentLength = 0;
-                return new Outcome(result, 0);
+            return new Outcome(result, 0);
         }
 
-        headers.ContentType = values.ContentType;
         var length = metadata.ContentLength;
         long start = 0;
         long count = length;
         if (length >= 0)
         {
-            headers.AcceptRanges = AcceptRangesBytes;
-            var rangeHeader = request.Headers.Range;
-
-            // Range is defined for GET only (RFC 9110 §14.2).
-            if (!isHead && !StringValues.IsNullOrEmpty(rangeHeader) && rangeHeader.Count == 1
-                && Preconditions.IfRangeAllows(request.Headers.IfRange, metadata.ETag, metadata.LastModified))
+            if (status == 200)
             {
-                switch (ByteRangeParser.Parse(rangeHeader[0], length, out var range))
+                headers.AcceptRanges = AcceptRangesBytes;
+                var rangeHeader = request.Headers.Range;
+
+                // Range is defined for GET only (RFC 9110 §14.2).
+                if (!isHead && !StringValues.IsNullOrEmpty(rangeHeader) && rangeHeader.Count == 1
+                    && Preconditions.IfRangeAllows(request.Headers.IfRange, metadata.ETag, metadata.LastModified))
                 {
-                    case RangeKind.Single:
-                        response.StatusCode = StatusCodes.Status206PartialContent;
-                        headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {range.Start}-{range.End}/{length}");
-                        (start, count) = (range.Start, range.Length);
-                        break;
-                    case RangeKind.Unsatisfiable:
-                        response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
-                        headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes */{length}");
-                        headers.ContentType = StringValues.Empty;
-                        response.ContentLength = 0;
-                        return new Outcome(result, 0);
+                    switch (ByteRangeParser.Parse(rangeHeader[0], length, out var range))
+                    {
+                        case RangeKind.Single:
+                            response.StatusCode = StatusCodes.Status206PartialContent;
+                            headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {range.Start}-{range.End}/{length}");
+                            (start, count) = (range.Start, range.Length);
+                            break;
+                        case RangeKind.Unsatisfiable:
+                            response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                            headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes */{length}");
+                            headers.ContentType = StringValues.Empty;
+                            headers.ContentEncoding = StringValues.Empty;
+                            response.ContentLength = 0;
+                            return new Outcome(result, 0);
+                    }
                 }
             }
 
@@ -822,36 +859,6 @@ internal sealed partial class EdgeRequestHandler
         }
 
         return position - start;
-    }
-
-    private static async ValueTask<long> WritePassthroughAsync(HttpContext context, FillHead head, StringValues cacheStatus, bool isHead)
-    {
-        var response = context.Response;
-        response.StatusCode = head.StatusCode;
-        response.Headers[CacheStatus.HeaderName] = cacheStatus;
-        if (head.ContentType is not null)
-        {
-            response.ContentType = head.ContentType;
-        }
-
-        if (head.CacheControl is not null)
-        {
-            response.Headers.CacheControl = head.CacheControl;
-        }
-
-        if (head.Location is not null)
-        {
-            response.Headers.Location = head.Location;
-        }
-
-        response.ContentLength = head.Body.Length;
-        if (!isHead && head.Body.Length > 0)
-        {
-            await response.Body.WriteAsync(head.Body, context.RequestAborted);
-            return head.Body.Length;
-        }
-
-        return 0;
     }
 
     private void SetCommonHeaders(IHeaderDictionary headers)

@@ -107,7 +107,15 @@ internal static class Preconditions
                 }
 
                 var tag = span[..(close + 2)];
-                if (etag is not null && (weak || !isWeak) && tag.SequenceEqual(etag))
+                var stored = etag.AsSpan();
+                var storedWeak = stored.StartsWith("W/", StringComparison.Ordinal);
+                if (storedWeak)
+                {
+                    stored = stored[2..];
+                }
+
+                // Weak comparison ignores W/ on either side; strong needs both strong (RFC 9110 §8.8.3.2).
+                if (etag is not null && (weak || (!isWeak && !storedWeak)) && tag.SequenceEqual(stored))
                 {
                     return true;
                 }

@@ -63,15 +63,18 @@ public sealed class EdgeServingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Get_OriginWithoutStrongETag_GetsStrongETagFromLengthAndDate()
+    public async Task Get_OriginWeakETag_KeptAndMatchedByIfNoneMatch()
     {
         _origin.Add("/t/a.m4s", new OriginObject { Body = CacheTestSupport.RandomBody(100), ETag = "W/\"weak\"" });
 
         using var miss = await _edge.Client.GetAsync("/t/a.m4s");
-        using var hit = await _edge.Client.GetAsync("/t/a.m4s");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/t/a.m4s");
+        request.Headers.TryAddWithoutValidation("If-None-Match", "\"weak\"");
+        using var conditional = await _edge.Client.SendAsync(request);
 
-        Assert.False(miss.Headers.ETag!.IsWeak);
-        Assert.Equal(miss.Headers.ETag, hit.Headers.ETag);
+        Assert.Equal("W/\"weak\"", miss.Headers.ETag!.ToString());
+        Assert.Equal(HttpStatusCode.NotModified, conditional.StatusCode);
+        Assert.Equal("W/\"weak\"", conditional.Headers.ETag!.ToString());
     }
 
     [Fact]
@@ -291,25 +294,30 @@ public sealed class EdgeServingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Get_OriginNotFound_PassesThrough404()
+    public async Task Get_OriginNotFound_PassesThrough404AndStoresItForTheNegativeTtl()
     {
         using var response = await _edge.Client.GetAsync("/t/missing.m4s");
+        using var again = await _edge.Client.GetAsync("/t/missing.m4s");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("no such object\n", await response.Content.ReadAsStringAsync());
-        Assert.Equal("edge-a; fwd=miss", CacheStatus(response));
+        Assert.Equal("edge-a; fwd=miss; stored", CacheStatus(response));
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        Assert.Equal("no such object\n", await again.Content.ReadAsStringAsync());
+        Assert.Equal("edge-a; hit", CacheStatus(again));
+        Assert.Equal(1, _origin.RequestCount("/t/missing.m4s"));
     }
 
     [Fact]
-    public async Task Get_OriginServerError_Returns502AndCachesNothing()
+    public async Task Get_OriginServerError_PassedThroughAndCachesNothing()
     {
         _origin.Add("/t/e.m4s", new OriginObject { Body = Encoding.UTF8.GetBytes("boom"), StatusCode = 500 });
 
         using var response = await _edge.Client.GetAsync("/t/e.m4s");
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Contains("origin answered 500", await response.Content.ReadAsStringAsync());
-        Assert.Contains("detail=origin-error", CacheStatus(response));
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("boom", await response.Content.ReadAsStringAsync());
+        Assert.Equal("edge-a; fwd=miss", CacheStatus(response));
         (await _edge.Client.GetAsync("/t/e.m4s")).Dispose();
         Assert.Equal(2, _origin.RequestCount("/t/e.m4s"));
     }

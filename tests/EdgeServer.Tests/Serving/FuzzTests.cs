@@ -165,6 +165,17 @@ public sealed class FuzzTests : IAsyncLifetime
             }
 
             var head = all[..end];
+            if (head.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase) && !request.StartsWith("HEAD ", StringComparison.Ordinal))
+            {
+                // A chunked body ends with the last chunk and an empty trailer section.
+                if (all.IndexOf("\r\n0\r\n\r\n", end, StringComparison.Ordinal) is var last and >= 0)
+                {
+                    return (StatusOf(all), all[(end + 4)..last], head.Contains("Connection: close", StringComparison.OrdinalIgnoreCase));
+                }
+
+                continue;
+            }
+
             var length = ContentLength(head, request);
             if (all.Length >= end + 4 + length)
             {

@@ -69,7 +69,7 @@ public sealed class RevalidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Get_OriginDown_StaleServedWithinStaleIfErrorAnd504Beyond()
+    public async Task Get_OriginFailing_StaleServedWithinStaleIfErrorAndTheOriginsAnswerBeyond()
     {
         _origin.Add("/vod/seg.m4s", new OriginObject { Body = new byte[5000], ETag = "\"s\"", CacheControl = "max-age=10, stale-if-error=60" });
         await GetAsync("/vod/seg.m4s");
@@ -84,7 +84,7 @@ public sealed class RevalidationTests : IAsyncLifetime
 
         _time.Advance(TimeSpan.FromSeconds(60));
         using var tooStale = await GetAsync("/vod/seg.m4s");
-        Assert.Equal(HttpStatusCode.GatewayTimeout, tooStale.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, tooStale.StatusCode);
 
         var metrics = await _edge.Client.GetStringAsync("/metrics");
         Assert.Contains("edge_stale_served_total{reason=\"stale_if_error\",node=\"edge-r\"} 1", metrics);
@@ -106,7 +106,9 @@ public sealed class RevalidationTests : IAsyncLifetime
 
         using var response = await GetAsync("/vod/strict.m4s");
 
-        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        // The origin's own answer, never the stale copy.
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.NotEqual(10, (await response.Content.ReadAsByteArrayAsync()).Length);
     }
 
     [Fact]
@@ -126,18 +128,6 @@ public sealed class RevalidationTests : IAsyncLifetime
         slow.Release.TrySetResult();
         await WaitForAsync(async () => (await (await GetAsync("/live/swr.m3u8")).Content.ReadAsStringAsync()) == "v2");
         Assert.Equal(2, _origin.RequestCount("/live/swr.m3u8"));
-    }
-
-    [Fact]
-    public async Task Get_VaryHeader_NotStored()
-    {
-        _origin.Add("/t/varies.m3u8", new OriginObject { Body = Encoding.UTF8.GetBytes("x"), Vary = "Accept-Language" });
-
-        await GetAsync("/t/varies.m3u8");
-        using var second = await GetAsync("/t/varies.m3u8");
-
-        Assert.Equal("edge-r; fwd=miss", Status(second));
-        Assert.Equal(2, _origin.RequestCount("/t/varies.m3u8"));
     }
 
     [Fact]
