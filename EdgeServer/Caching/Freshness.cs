@@ -17,7 +17,8 @@ internal readonly record struct ResponseCaching(
     string? Expires,
     string? Date,
     string? LastModified,
-    bool HasAuthorization = false);
+    bool HasAuthorization = false,
+    string? Target = null);
 
 /// <summary>RFC 9111 freshness and storability for a shared cache.</summary>
 internal static class Freshness
@@ -39,7 +40,7 @@ internal static class Freshness
     /// </summary>
     public static FreshnessRules FromResponse(in ResponseCaching response, DateTimeOffset responseTime, TimeSpan negativeTtl = default)
     {
-        var directives = Parse(response.TargetedCacheControl ?? response.CacheControl);
+        var directives = response.TargetedCacheControl is { } targetedField ? Parse(targetedField, response.Target) : Parse(response.CacheControl);
         var date = ParseDate(response.Date) ?? responseTime;
         double lifetime;
         var isExplicit = true;
@@ -106,7 +107,7 @@ internal static class Freshness
         }
 
         var shared = Parse(response.CacheControl);
-        var targeted = response.TargetedCacheControl is null ? shared : Parse(response.TargetedCacheControl);
+        var targeted = response.TargetedCacheControl is null ? shared : Parse(response.TargetedCacheControl, response.Target);
         if (targeted.NoStore && !(targeted.MustUnderstand && Understood.Contains(response.Status)))
         {
             return false;
@@ -152,7 +153,9 @@ internal static class Freshness
         return new RequestDirectives(noCache, d.NoStore, d.MaxAge, d.MinFresh, d.MaxStale, d.OnlyIfCached);
     }
 
-    private static Directives Parse(string? value)
+    // A targeted field's directives may name the device they are for ("max-age=60;edge-1", Edge Architecture 1.0):
+    // those for another device are skipped.
+    private static Directives Parse(string? value, string? target = null)
     {
         var d = default(Directives);
         if (value is null)
@@ -160,8 +163,20 @@ internal static class Freshness
             return d;
         }
 
-        foreach (var part in SplitList(value))
+        foreach (var directive in SplitList(value))
         {
+            var part = directive;
+            var semicolon = part.IndexOf(';', StringComparison.Ordinal);
+            if (semicolon >= 0 && target is not null)
+            {
+                if (!part[(semicolon + 1)..].Trim().Equals(target, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                part = part[..semicolon];
+            }
+
             var equals = part.IndexOf('=', StringComparison.Ordinal);
             var name = (equals < 0 ? part : part[..equals]).Trim();
             var argument = equals < 0 ? null : part[(equals + 1)..].Trim();

@@ -16,10 +16,11 @@ internal static class StoredFields
         "Content-Length", "Age", "Cache-Status",
     };
 
-    // Fields a 304 must not change in the stored response: they describe the stored body (RFC 9111 §3.2).
+    // Fields a 304 must not change in the stored response: they describe the stored body (RFC 9111 §3.2), and the
+    // ETag is the validator the 304 confirmed.
     private static readonly HashSet<string> KeptOn304 = new(StringComparer.OrdinalIgnoreCase)
     {
-        "Content-Length", "Content-Encoding", "Content-Range", "Transfer-Encoding",
+        "Content-Length", "Content-Encoding", "Content-Range", "Transfer-Encoding", "Content-MD5", "ETag",
     };
 
     /// <summary>The end-to-end fields of an origin response as flat name, value pairs, with <paramref name="via"/> appended to <c>Via</c>.</summary>

@@ -122,10 +122,11 @@ public sealed class EdgeOptions
     /// <c>Range</c> and conditionals (the node fills whole objects and answers those itself). Empty forwards them all.
     /// </summary>
     /// <remarks>
-    /// Defaults to <c>Cookie</c> and <c>Authorization</c>: a public video edge shares what it stores, so a client's
-    /// credentials must not shape a response other clients get.
+    /// Defaults to <c>Cookie</c>: a public video edge shares what it stores, so a client's session must not shape a
+    /// response other clients get. <c>Authorization</c> is forwarded, and a response to it is stored only when it says
+    /// it may be shared (<c>public</c>, <c>s-maxage</c>, <c>must-revalidate</c>; RFC 9111 §3.5).
     /// </remarks>
-    public string StripRequestHeaders { get; set; } = "Cookie, Authorization";
+    public string StripRequestHeaders { get; set; } = "Cookie";
 
     /// <summary>The names in <see cref="StripRequestHeaders"/>.</summary>
     public IReadOnlyList<string> StrippedRequestHeaders() =>

@@ -299,6 +299,12 @@ internal sealed partial class FillCoordinator : IDisposable
         var caching = CachingOf(status, fields, fill.Forwarded);
         var responseTime = _time.GetUtcNow();
         var rules = Freshness.FromResponse(caching, responseTime, _options.NegativeTtl);
+        if (!AgeIsValid(response))
+        {
+            // An Age that is not one delta-seconds value cannot be trusted to be small: the copy starts stale.
+            rules = rules with { LifetimeSeconds = 0 };
+        }
+
         var vary = Variants.Names(StoredFields.GetList(fields, "Vary"));
 
         // Vary: * never matches another request, so the response is not stored or shared.
@@ -584,14 +590,17 @@ internal sealed partial class FillCoordinator : IDisposable
         contentType.AsSpan().Trim().StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase)
         || contentType.AsSpan().Trim().StartsWith("binary/octet-stream", StringComparison.OrdinalIgnoreCase);
 
-    private static ResponseCaching CachingOf(int status, string[] fields, ForwardedRequest forwarded) => new(
+    private ResponseCaching CachingOf(int status, string[] fields, ForwardedRequest forwarded) => CachingOf(status, fields, forwarded, _origin.SurrogateTarget);
+
+    private static ResponseCaching CachingOf(int status, string[] fields, ForwardedRequest forwarded, string? target) => new(
         status,
         StoredFields.GetList(fields, "Cache-Control"),
         StoredFields.GetList(fields, "CDN-Cache-Control") ?? StoredFields.GetList(fields, "Surrogate-Control"),
         StoredFields.Get(fields, "Expires"),
         StoredFields.Get(fields, "Date"),
         StoredFields.Get(fields, "Last-Modified"),
-        forwarded.HasAuthorization);
+        forwarded.HasAuthorization,
+        target);
 
     // RFC 9111 §4.2.3: the larger of the apparent age (by Date) and the origin's Age plus the time the answer took.
     private static double InitialAge(HttpResponseMessage response, DateTimeOffset requestTime, DateTimeOffset responseTime)
@@ -610,6 +619,16 @@ internal sealed partial class FillCoordinator : IDisposable
 
         // The origin's Date has one-second resolution: an apparent age under a second is the rounding, not age.
         return Math.Max(apparent < 1 ? 0 : Math.Floor(apparent), ageValue > 0 ? corrected : 0);
+    }
+
+    private static bool AgeIsValid(HttpResponseMessage response)
+    {
+        if (!response.Headers.NonValidated.TryGetValues("Age", out var ages))
+        {
+            return true;
+        }
+
+        return ages.Count == 1 && ages.First().Trim() is { Length: > 0 } value && value.All(char.IsAsciiDigit);
     }
 
     private static string[] FirstFormatFields(ObjectMetadata metadata)

@@ -12,12 +12,15 @@ internal sealed class OriginClient : IDisposable
     private readonly HttpClient _client;
     private readonly string _baseUrl;
     private readonly string _via;
+    private readonly string? _capability;
 
     public OriginClient(IOptions<EdgeOptions> options)
     {
         var value = options.Value;
         _baseUrl = value.OriginUrl.TrimEnd('/');
         _via = "1.1 " + value.NodeId;
+        SurrogateTarget = value.NodeId.Length > 0 && value.NodeId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') ? value.NodeId : null;
+        _capability = SurrogateTarget is null ? null : SurrogateTarget + "=\"Surrogate/1.0\"";
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = value.OriginConnectTimeout,
@@ -44,6 +47,9 @@ internal sealed class OriginClient : IDisposable
             : _baseUrl + new PathString(key[..query]).ToUriComponent() + key[query..];
     }
 
+    /// <summary>The device token origins may aim <c>Surrogate-Control</c> directives at (the node id), sent in <c>Surrogate-Capability</c>.</summary>
+    public string? SurrogateTarget { get; }
+
     /// <summary>The node's <c>Via</c> entry (RFC 9110 §7.6.3).</summary>
     public string Via => _via;
 
@@ -64,6 +70,11 @@ internal sealed class OriginClient : IDisposable
         if (forwarded.ForwardedFor is { } forwardedFor)
         {
             request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+        }
+
+        if (_capability is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Surrogate-Capability", _capability);
         }
 
         if (stale?.OriginETag is { } etag)
