@@ -30,6 +30,9 @@ public static class EdgeApplication
 
             // Stored header values hold the origin's bytes as Latin-1 characters (obs-text included); sent the same way.
             kestrel.ResponseHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
+
+            // And a player sends those bytes back (If-None-Match): read request fields the same way.
+            kestrel.RequestHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
             kestrel.ConfigureHttpsDefaults(https =>
             {
                 var reloader = kestrel.ApplicationServices.GetRequiredService<Security.CertificateReloader>();
