@@ -29,6 +29,9 @@ public static class EdgeServerServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OriginClient>();
         services.TryAddSingleton<FillCoordinator>();
+        services.TryAddSingleton<RequestGate>();
+        services.TryAddSingleton<CacheLookup>();
+        services.TryAddSingleton<UnsafeMethodForwarder>();
         services.TryAddSingleton<EdgeRequestHandler>();
         services.TryAddSingleton<StalledWrites>();
         services.TryAddSingleton<NodeState>();

@@ -62,11 +62,11 @@ public class BodyCopyBenchmarks : IDisposable
     }
 
     [Benchmark(Baseline = true)]
-    public ValueTask<long> FromMemory() => EdgeRequestHandler.WriteMemoryAsync(_pipe.Writer, _body, default, CancellationToken.None);
+    public ValueTask<long> FromMemory() => Edge.EdgeServer.Serving.Bodies.MemoryBody.WriteAsync(_pipe.Writer, _body, default, CancellationToken.None);
 
     [Benchmark]
-    public ValueTask<long> FromDiskVerified() => EdgeRequestHandler.CopyVerifiedAsync(_pipe.Writer, _handle, _checksums, Length, 0, Length, default, CancellationToken.None);
+    public ValueTask<long> FromDiskVerified() => Edge.EdgeServer.Serving.Bodies.DiskBody.WriteAsync(_pipe.Writer, _handle, _checksums, Length, 0, Length, default, CancellationToken.None);
 
     [Benchmark]
-    public ValueTask<long> FromDiskVerifiedRange() => EdgeRequestHandler.CopyVerifiedAsync(_pipe.Writer, _handle, _checksums, Length, 1000, Length / 2, default, CancellationToken.None);
+    public ValueTask<long> FromDiskVerifiedRange() => Edge.EdgeServer.Serving.Bodies.DiskBody.WriteAsync(_pipe.Writer, _handle, _checksums, Length, 1000, Length / 2, default, CancellationToken.None);
 }
