@@ -145,14 +145,6 @@ internal static class Freshness
         return !directives.NoStore && !directives.Private;
     }
 
-    /// <summary>The delta-seconds of a request's <c>max-age</c>, <c>min-fresh</c> and <c>max-stale</c>, and <c>no-cache</c>.</summary>
-    public static RequestDirectives ParseRequest(string? cacheControl, string? pragma)
-    {
-        var d = Parse(cacheControl);
-        var noCache = d.NoCache || (cacheControl is null && pragma is not null && pragma.Contains("no-cache", StringComparison.OrdinalIgnoreCase));
-        return new RequestDirectives(noCache, d.NoStore, d.MaxAge, d.MinFresh, d.MaxStale, d.OnlyIfCached);
-    }
-
     // A targeted field's directives may name the device they are for ("max-age=60;edge-1", Edge Architecture 1.0):
     // those for another device are skipped.
     private static Directives Parse(string? value, string? target = null)
@@ -214,15 +206,6 @@ internal static class Freshness
                     break;
                 case "STALE-IF-ERROR":
                     d.StaleIfError = Seconds(argument) ?? 0;
-                    break;
-                case "MIN-FRESH":
-                    d.MinFresh = Seconds(argument);
-                    break;
-                case "MAX-STALE":
-                    d.MaxStale = argument is null ? double.PositiveInfinity : Seconds(argument);
-                    break;
-                case "ONLY-IF-CACHED":
-                    d.OnlyIfCached = true;
                     break;
             }
         }
@@ -299,17 +282,12 @@ internal static class Freshness
         public double? SharedMaxAge;
         public double StaleWhileRevalidate;
         public double StaleIfError;
-        public double? MinFresh;
-        public double? MaxStale;
         public bool NoCache;
         public bool NoStore;
         public bool Private;
         public bool Public;
         public bool MustUnderstand;
         public bool MustRevalidate;
-        public bool OnlyIfCached;
     }
 }
 
-/// <summary>What a client's <c>Cache-Control</c> asks of the cache (RFC 9111 §5.2.1).</summary>
-internal readonly record struct RequestDirectives(bool NoCache, bool NoStore, double? MaxAge, double? MinFresh, double? MaxStale, bool OnlyIfCached);
