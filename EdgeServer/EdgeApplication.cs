@@ -66,6 +66,8 @@ public static class EdgeApplication
             connections.Established(context);
             return next(context);
         });
+        var shortcut = new Security.CacheEndpointShortcut(app.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>(), app.Services.GetRequiredService<EdgeRequestHandler>().InvokeAsync);
+        app.Use(shortcut.InvokeAsync);
         Security.OperatorAuthentication.Use(app);
 
         // Operator endpoints: the group's policy is also the fallback, so an endpoint added anywhere is guarded.

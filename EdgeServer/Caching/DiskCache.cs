@@ -208,12 +208,12 @@ internal sealed partial class DiskCache : IDisposable
         return null;
     }
 
-    /// <summary>Whether a whole object for <paramref name="key"/> is stored, and its body size.</summary>
+    /// <summary>Whether a whole 200 response for <paramref name="key"/> is stored (not an error, not a variant list), and its body size.</summary>
     public bool TryGetSize(UInt128 hash, string key, out long size)
     {
         foreach (var disk in _disks)
         {
-            if (disk.GetMetadata(hash) is { } metadata && metadata.Key == key)
+            if (disk.GetMetadata(hash) is { StatusCode: 200, Vary: null } metadata && metadata.Key == key)
             {
                 size = metadata.ContentLength;
                 return true;

@@ -122,11 +122,18 @@ public sealed class EdgeOptions
     /// <c>Range</c> and conditionals (the node fills whole objects and answers those itself). Empty forwards them all.
     /// </summary>
     /// <remarks>
-    /// Defaults to <c>Cookie</c>: a public video edge shares what it stores, so a client's session must not shape a
-    /// response other clients get. <c>Authorization</c> is forwarded, and a response to it is stored only when it says
-    /// it may be shared (<c>public</c>, <c>s-maxage</c>, <c>must-revalidate</c>; RFC 9111 §3.5).
+    /// Defaults to <c>Cookie</c>, which a public video edge must not let shape a response other clients get, and the
+    /// fields origins and frameworks are known to reflect into responses or to route by, the usual way to poison a
+    /// shared cache (<c>X-Forwarded-Host</c> and its kin, <c>Forwarded</c>, <c>X-Original-URL</c>,
+    /// <c>X-Rewrite-URL</c>, method overrides). <c>Authorization</c> is forwarded, and a response to it is stored
+    /// only when it says it may be shared (<c>public</c>, <c>s-maxage</c>, <c>must-revalidate</c>; RFC 9111 §3.5).
     /// </remarks>
-    public string StripRequestHeaders { get; set; } = "Cookie";
+    public string StripRequestHeaders { get; set; } = DefaultStripRequestHeaders;
+
+    /// <summary>The default of <see cref="StripRequestHeaders"/>.</summary>
+    public const string DefaultStripRequestHeaders =
+        "Cookie, X-Forwarded-Host, X-Forwarded-Server, X-Forwarded-Proto, X-Forwarded-Port, X-Forwarded-Scheme, X-Host, Forwarded, "
+        + "X-Original-URL, X-Rewrite-URL, X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override";
 
     /// <summary>The names in <see cref="StripRequestHeaders"/>.</summary>
     public IReadOnlyList<string> StrippedRequestHeaders() =>

@@ -220,7 +220,8 @@ internal sealed partial class FillService : BackgroundService
                 return false;
             }
 
-            if (fill.Head.IsCompletedSuccessfully && fill.Head.Result is { Outcome: not FillOutcome.Body and not FillOutcome.NotModified } head)
+            if (fill.Head.IsCompletedSuccessfully && fill.Head.Result is { } head
+                && (head.Outcome is not FillOutcome.Body and not FillOutcome.NotModified || (head.Outcome == FillOutcome.Body && head.StatusCode != 200)))
             {
                 Failed(job, key, $"fill source answered {head.StatusCode}");
                 return false;

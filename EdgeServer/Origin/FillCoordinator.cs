@@ -602,23 +602,20 @@ internal sealed partial class FillCoordinator : IDisposable
         forwarded.HasAuthorization,
         target);
 
-    // RFC 9111 §4.2.3: the larger of the apparent age (by Date) and the origin's Age plus the time the answer took.
+    // RFC 9111 §4.2.3's corrected age: the origin's Age plus the time its answer took. The apparent age from the
+    // origin's Date is left out, as Varnish does: an origin clock a few seconds slow would make every live playlist
+    // (max-age=2) stale on arrival and send each request to the origin.
     private static double InitialAge(HttpResponseMessage response, DateTimeOffset requestTime, DateTimeOffset responseTime)
     {
-        double ageValue = 0;
         if (response.Headers.NonValidated.TryGetValues("Age", out var ages)
             && ages.FirstOrDefault() is { } first
-            && long.TryParse(first.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            && long.TryParse(first.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var ageValue)
+            && ageValue > 0)
         {
-            ageValue = parsed;
+            return ageValue + Math.Max(0, (responseTime - requestTime).TotalSeconds);
         }
 
-        var date = response.Headers.NonValidated.TryGetValues("Date", out var dates) ? Freshness.ParseDate(dates.FirstOrDefault()) : null;
-        var apparent = date is { } d ? Math.Max(0, (responseTime - d).TotalSeconds) : 0;
-        var corrected = ageValue + Math.Max(0, (responseTime - requestTime).TotalSeconds);
-
-        // The origin's Date has one-second resolution: an apparent age under a second is the rounding, not age.
-        return Math.Max(apparent < 1 ? 0 : Math.Floor(apparent), ageValue > 0 ? corrected : 0);
+        return 0;
     }
 
     private static bool AgeIsValid(HttpResponseMessage response)

@@ -26,7 +26,7 @@ internal static class OperatorAuthentication
             scheme.TrustedWebOrigins = [.. options.AdminCorsOrigins.Select(o => o.TrimEnd('/'))];
         });
 
-    /// <summary>Routing, then operator CORS and the bypass <c>Cache-Status</c> for non-cache endpoints, then authorization.</summary>
+    /// <summary>Routing, then the cache endpoint directly, or operator CORS, the bypass <c>Cache-Status</c> and authorization for the others.</summary>
     public static void Use(WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value;
@@ -36,9 +36,16 @@ internal static class OperatorAuthentication
         app.Use((context, next) =>
         {
             var endpoint = context.GetEndpoint();
-            if (endpoint is null || endpoint.Metadata.GetMetadata<CacheEndpoint>() is not null)
+            if (endpoint is null)
             {
                 return next(context);
+            }
+
+            if (endpoint.Metadata.GetMetadata<CacheEndpoint>() is not null)
+            {
+                // The cache endpoint is anonymous by design: it runs at once, without the authentication and
+                // authorization middleware's per-request work on the hit path.
+                return endpoint.RequestDelegate!(context);
             }
 
             context.Response.Headers[CacheStatus.HeaderName] = bypass;

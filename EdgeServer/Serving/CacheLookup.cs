@@ -66,7 +66,7 @@ internal sealed class CacheLookup(DiskCache cache, MemoryTier memory, TimeProvid
         {
             // The object varies: its variant list names the request fields that pick the stored variant.
             lease.Dispose();
-            key = Variants.KeyFor(key, vary, name => request.Headers.TryGetValue(name, out var values) ? values.ToString() : null);
+            key = VariantKey(request, key, vary);
             hash = CacheKey.Hash(key);
             if (TryMemory(key, hash, out held))
             {
@@ -88,6 +88,10 @@ internal sealed class CacheLookup(DiskCache cache, MemoryTier memory, TimeProvid
 
         return new Lookup(LookupKind.Stored, key, hash, null, lease, state, false);
     }
+
+    /// <summary>The key of the variant <paramref name="request"/> selects (its own method: the lambda's closure is made only here).</summary>
+    public static string VariantKey(HttpRequest request, string key, string[] vary) =>
+        Variants.KeyFor(key, vary, name => request.Headers.TryGetValue(name, out var values) ? values.ToString() : null);
 
     private bool TryMemory(string key, UInt128 hash, out Lookup found)
     {

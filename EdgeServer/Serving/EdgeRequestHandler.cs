@@ -333,7 +333,7 @@ internal sealed partial class EdgeRequestHandler
         }
 
         var ownVariant = head.Vary is { } vary && !leader
-            && !string.Equals(Variants.KeyFor(fill.Key, vary, name => context.Request.Headers.TryGetValue(name, out var values) ? values.ToString() : null), head.VariantKey, StringComparison.Ordinal);
+            && !string.Equals(CacheLookup.VariantKey(context.Request, fill.Key, vary), head.VariantKey, StringComparison.Ordinal);
         if ((!head.Shareable || ownVariant) && !leader)
         {
             // An uncacheable response, or another variant than this request selects, is not shared: a fetch of its own.

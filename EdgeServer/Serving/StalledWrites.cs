@@ -49,6 +49,7 @@ internal sealed partial class StalledWrites : IDisposable
 
     public void Dispose() => _timer?.Dispose();
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<FlushResult> WaitAsync(ValueTask<FlushResult> pending, HttpContext context)
     {
         _waiting[context] = _time.GetTimestamp();

@@ -33,6 +33,9 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:CacheDirectories:1:Path", "--Edge:CacheDirectories:0:Path={dir}", "--Edge:CacheDirectories:0:MaxBytes=1000000", "--Edge:CacheDirectories:1:Path={dir}/inner", "--Edge:CacheDirectories:1:MaxBytes=1000000", "--Edge:OriginUrl=http://127.0.0.1:1")]
     [InlineData("Edge:CacheDirectories:0:Path", "--Edge:CacheDirectories:0:Path=/proc/edge-cache", "--Edge:CacheDirectories:0:MaxBytes=1000000", "--Edge:OriginUrl=http://127.0.0.1:1")]
     [InlineData("Edge:CacheDiskCheckInterval", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:CacheDiskCheckInterval=-00:00:01")]
+    [InlineData("Edge:StripRequestHeaders", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:StripRequestHeaders=Cookie, Bad Name")]
+    [InlineData("Edge:NegativeTtl", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:NegativeTtl=-00:00:01")]
+    [InlineData("Edge:MaxVariants", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:MaxVariants=0")]
     public async Task Start_BadConfiguration_FailsNamingTheKey(string key, params string[] args)
     {
         using var dir = new TempDirectory();

@@ -185,7 +185,7 @@ public sealed class HttpCacheTests : IAsyncLifetime
     {
         _origin.On("/t/f.m4s", "HTTP/1.1 200 OK", ["Cache-Control: max-age=60"], "f"u8.ToArray());
 
-        await ExchangeAsync("GET /t/f.m4s HTTP/1.1\r\nHost: edge\r\nX-Player: hls.js 1.7\r\nAccept-Language: fr\r\nCookie: session=secret\r\nKeep-Alive: timeout=5\r\nProxy-Authorization: Basic eDp5\r\nVia: 1.1 player-proxy\r\nRange: bytes=0-0\r\n\r\n");
+        await ExchangeAsync("GET /t/f.m4s HTTP/1.1\r\nHost: edge\r\nX-Player: hls.js 1.7\r\nAccept-Language: fr\r\nCookie: session=secret\r\nX-Forwarded-Host: evil.example\r\nX-Original-URL: /admin\r\nKeep-Alive: timeout=5\r\nProxy-Authorization: Basic eDp5\r\nVia: 1.1 player-proxy\r\nRange: bytes=0-0\r\n\r\n");
 
         var seen = Assert.Single(_origin.Requests, r => r.Target == "/t/f.m4s");
         Assert.Equal("hls.js 1.7", seen["X-Player"]);
@@ -193,6 +193,10 @@ public sealed class HttpCacheTests : IAsyncLifetime
         Assert.Equal("1.1 player-proxy, 1.1 edge-h", seen["Via"]);
         Assert.Equal("127.0.0.1", seen["X-Forwarded-For"]);
         Assert.False(seen.Has("Cookie"));
+
+        // Fields origins reflect or route by would let one client poison what every other client gets.
+        Assert.False(seen.Has("X-Forwarded-Host"));
+        Assert.False(seen.Has("X-Original-URL"));
         Assert.False(seen.Has("Keep-Alive"));
         Assert.False(seen.Has("Proxy-Authorization"));
 
