@@ -218,7 +218,6 @@ internal sealed partial class FillCoordinator : IDisposable
         HttpResponseMessage response;
         using var headersTimeout = new CancellationTokenSource(_options.OriginResponseTimeout, _time);
         using var headersLinked = CancellationTokenSource.CreateLinkedTokenSource(headersTimeout.Token, _stopping.Token);
-        var requestTime = _time.GetUtcNow();
         try
         {
             _metrics.OriginFetches.Inc();
@@ -256,15 +255,15 @@ internal sealed partial class FillCoordinator : IDisposable
 
             if (status == 304 && fill.Stale is not null)
             {
-                return Refresh(fill, response, upstreamStatus, requestTime);
+                return Refresh(fill, response, upstreamStatus);
             }
 
-            return await StreamBodyAsync(fill, response, upstreamStatus, shared, requestTime).ConfigureAwait(false);
+            return await StreamBodyAsync(fill, response, upstreamStatus, shared).ConfigureAwait(false);
         }
     }
 
     // A 304 makes the stored copy fresh again: its fields replace the stored ones, the body stays (RFC 9111 §4.3.4).
-    private long Refresh(OriginFill fill, HttpResponseMessage response, string? upstreamStatus, DateTimeOffset requestTime)
+    private long Refresh(OriginFill fill, HttpResponseMessage response, string? upstreamStatus)
     {
         var now = _time.GetUtcNow();
         var stale = fill.Stale!;
@@ -272,7 +271,7 @@ internal sealed partial class FillCoordinator : IDisposable
         var fields = StoredFields.Merge(stored, StoredFields.Collect(response, _origin.Via));
         var caching = CachingOf(stale.StatusCode, fields, fill.Forwarded);
         var rules = Freshness.FromResponse(caching, now, _options.NegativeTtl);
-        var refreshed = stale.Refreshed(rules, fields, caching.CacheControl, InitialAge(response, requestTime, now), now);
+        var refreshed = stale.Refreshed(rules, fields, caching.CacheControl, InitialAge(response), now);
         if (!_cache.Refresh(CacheKey.Hash(stale.Key), refreshed))
         {
             // The merged fields no longer fit the header block, or the object went: the copy is not kept.
@@ -284,7 +283,7 @@ internal sealed partial class FillCoordinator : IDisposable
         return 0;
     }
 
-    private async Task<long> StreamBodyAsync(OriginFill fill, HttpResponseMessage response, string? upstreamStatus, bool shared, DateTimeOffset requestTime)
+    private async Task<long> StreamBodyAsync(OriginFill fill, HttpResponseMessage response, string? upstreamStatus, bool shared)
     {
         var status = (int)response.StatusCode;
         var declaredLength = status is 204 or 304 ? 0 : response.Content.Headers.ContentLength;
@@ -335,7 +334,7 @@ internal sealed partial class FillCoordinator : IDisposable
             OriginETag = originETag,
             OriginLastModified = parsedLastModified is not null,
             FreshSeconds = rules.LifetimeSeconds,
-            InitialAgeSeconds = InitialAge(response, requestTime, responseTime),
+            InitialAgeSeconds = InitialAge(response),
             StaleWhileRevalidateSeconds = rules.StaleWhileRevalidateSeconds,
             StaleIfErrorSeconds = rules.StaleIfErrorSeconds,
             MustRevalidate = rules.MustRevalidate,
@@ -602,17 +601,17 @@ internal sealed partial class FillCoordinator : IDisposable
         forwarded.HasAuthorization,
         target);
 
-    // RFC 9111 §4.2.3's corrected age: the origin's Age plus the time its answer took. The apparent age from the
-    // origin's Date is left out, as Varnish does: an origin clock a few seconds slow would make every live playlist
-    // (max-age=2) stale on arrival and send each request to the origin.
-    private static double InitialAge(HttpResponseMessage response, DateTimeOffset requestTime, DateTimeOffset responseTime)
+    // The origin's Age as it arrived. RFC 9111 §4.2.3 also allows the age the origin's Date suggests and the time the
+    // answer took; both are left out, as Varnish does: an origin clock a few seconds slow would make every live
+    // playlist (max-age=2) stale on arrival, and a slow answer's Age would read a second older than the origin said.
+    private static double InitialAge(HttpResponseMessage response)
     {
         if (response.Headers.NonValidated.TryGetValues("Age", out var ages)
             && ages.FirstOrDefault() is { } first
             && long.TryParse(first.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var ageValue)
             && ageValue > 0)
         {
-            return ageValue + Math.Max(0, (responseTime - requestTime).TotalSeconds);
+            return ageValue;
         }
 
         return 0;
