@@ -8,8 +8,9 @@ namespace Edge.EdgeServer.Caching;
 /// </summary>
 internal sealed class VariantBudget(int maxVariants)
 {
-    // Objects tracked at most; past this the table starts again, which at worst lets a few more variants in.
-    private const int MaxObjects = 100_000;
+    // Objects tracked at most (a few MB however many variants an origin makes); past this the table starts again,
+    // which at worst lets a few more variants in.
+    private const int MaxObjects = 10_000;
 
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _objects = new(StringComparer.Ordinal);
 
