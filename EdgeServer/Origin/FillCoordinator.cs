@@ -506,6 +506,9 @@ internal sealed partial class FillCoordinator : IDisposable
             _metrics.OriginFetchResults.WithLabels("not_stored").Inc();
         }
 
+        // The fill leaves the table before its last bytes go out: a client that has the whole body and asks again
+        // finds the stored copy, or (when nothing was stored) a fetch of its own, never this finished fill.
+        _fills.TryRemove(new KeyValuePair<UInt128, OriginFill>(fill.Hash, fill));
         if (held > 0)
         {
             fill.Advance(held);
@@ -519,6 +522,7 @@ internal sealed partial class FillCoordinator : IDisposable
     {
         LogFillFailed(_logger, fill.Key, reason);
         _metrics.OriginFetchResults.WithLabels("truncated").Inc();
+        _fills.TryRemove(new KeyValuePair<UInt128, OriginFill>(fill.Hash, fill));
         fill.Fail(reason);
         return reserved;
     }
