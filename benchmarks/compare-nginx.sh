@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
-# The edge against nginx on this machine, serving the same files from the same disk:
+# The edge against nginx, Varnish and a bare Kestrel app on this machine, serving the same files:
 #   1. hits: a 2 KB manifest, 64 KB, 512 KB and 2 MB segments, and a mix over 2,000 distinct 64 KB objects,
-#      keep-alive, at each of $CONNECTIONS, with wrk and with edge-load;
-#   2. a cold-cache miss storm through each (nginx proxy_cache + proxy_cache_lock) against one origin.
-# Prints edge/nginx ratios. Needs: apt-get install -y nginx wrk
+#      keep-alive, at each of $CONNECTIONS, over each of $PROTOCOLS (http: HTTP/1.1; https: HTTP/1.1 over TLS 1.3;
+#      h2: HTTP/2 over TLS 1.3), with wrk (HTTP/1.1) and h2load (HTTP/2);
+#   2. the CPU cost of one 1 Gb/s player session (one connection pulling 2 MB segments at 125 MB/s), per server;
+#   3. a cold-cache miss storm through the edge and nginx (proxy_cache + proxy_cache_lock) against one origin.
+# Prints ratios against nginx, measured in the same run. Needs: apt-get install -y nginx varnish wrk nghttp2-client curl
+#
+# Settings (environment): DURATION (10s) and WARM (5s) per run; CONNECTIONS ("32 256"); PROTOCOLS ("http https h2");
+# OBJECTS ("manifest.m3u8 seg64k.m4s seg512k.m4s seg2m.m4s mix"); SERVERS ("edge nginx varnish kestrel");
+# REPEAT (1: with 3, each figure is the median of 3 runs taken in turn with the other servers'); SESSION (1: the
+# 1 Gb/s session's CPU cost); STORM (1); EDGE_ARGS (extra edge settings, e.g. to measure one setting against
+# another: EDGE_ARGS="--Edge:Transport:InlineScheduling=false").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration="${DURATION:-5s}"
-warm="${WARM:-3s}"
+duration="${DURATION:-10s}"
+warm="${WARM:-5s}"
 connections="${CONNECTIONS:-32 256}"
+protocols="${PROTOCOLS:-http https h2}"
+objects="${OBJECTS:-manifest.m3u8 seg64k.m4s seg512k.m4s seg2m.m4s mix}"
+servers="${SERVERS:-edge nginx varnish kestrel}"
+repeat="${REPEAT:-1}"
+read -r -a edge_args <<<"${EDGE_ARGS:-}"
 cores="$(nproc)"
 work="$(mktemp -d)"
-edge_pids=()
+pids=()
 cleanup() {
-  for pid in "${edge_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true
+  [ -f "$work/varnish.pid" ] && kill "$(cat "$work/varnish.pid")" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+seconds() { awk -v d="$1" 'BEGIN { n = d + 0; if (d ~ /ms$/) n /= 1000; else if (d ~ /m$/) n *= 60; print n }'; }
 
 echo "preparing files in $work ..." >&2
 mkdir -p "$work/files/t" "$work/files/mix" "$work/files/storm" "$work/logs" "$work/ngcache"
@@ -27,6 +42,10 @@ head -c 524288 /dev/urandom > "$work/files/t/seg512k.m4s"
 head -c 2097152 /dev/urandom > "$work/files/t/seg2m.m4s"
 head -c $((2000 * 65536)) /dev/urandom | split -b 65536 -d -a 4 --additional-suffix=.m4s - "$work/files/mix/obj"
 head -c $((200 * 524288)) /dev/urandom | split -b 524288 -d -a 3 --additional-suffix=.m4s - "$work/files/storm/obj"
+
+# One certificate for every TLS server: ECDSA P-256, as a CDN's usually is.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 
 cat > "$work/nginx.conf" <<CONF
 worker_processes $cores;
@@ -42,8 +61,10 @@ http {
   # An origin states lifetimes; without them a cache would revalidate files only seconds old.
   expires 1h;
 
-  # nginx serving the files (and the origin of the edge for the hit runs).
-  server { listen 127.0.0.1:18081; root $work/files; }
+  # nginx serving the files (and the origin of the edge and Varnish for the hit runs), over HTTP and HTTPS.
+  ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
+  ssl_protocols TLSv1.3; ssl_session_cache shared:SSL:10m; ssl_session_timeout 1h; ssl_buffer_size 16k;
+  server { listen 127.0.0.1:18081; listen 127.0.0.1:18441 ssl http2; root $work/files; }
 
   # The storm's origin: 20 MB/s per connection, as a distant origin is; its log counts origin requests.
   server { listen 127.0.0.1:18084; root $work/files; limit_rate 20m; access_log $work/logs/origin.log; }
@@ -65,17 +86,43 @@ nginx -p "$work" -c nginx.conf
 
 dotnet build EdgeServer -c Release -v quiet -nologo >/dev/null
 dotnet build benchmarks/Edge.Load -c Release -v quiet -nologo >/dev/null
+dotnet build benchmarks/Edge.Bare -c Release -v quiet -nologo >/dev/null
 load=(dotnet benchmarks/Edge.Load/bin/Release/net10.0/edge-load.dll)
+tls=(--Kestrel:Certificates:Default:Path="$work/cert.pem" --Kestrel:Certificates:Default:KeyPath="$work/key.pem")
 
-start_edge() { # port origin-port cache-dir
-  dotnet EdgeServer/bin/Release/net10.0/EdgeServer.dll --urls "http://127.0.0.1:$1" \
-    --Edge:CacheDirectory="$3" --Edge:OriginUrl="http://127.0.0.1:$2" --Edge:NodeId="bench-$1" \
-    --Logging:LogLevel:Default=Warning >"$work/logs/edge-$1.log" 2>&1 &
-  edge_pids+=("$!")
-  for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$1/healthz" && return; sleep 0.1; done
-  echo "edge on $1 did not start" >&2; exit 1
+wait_up() { # url name
+  for _ in $(seq 1 150); do curl -kfs -o /dev/null "$1" && return; sleep 0.1; done
+  echo "$2 did not start" >&2; exit 1
 }
-start_edge 18082 18081 "$work/cache"
+start_edge() { # port tls-port origin-port cache-dir
+  dotnet EdgeServer/bin/Release/net10.0/EdgeServer.dll --urls "http://127.0.0.1:$1;https://127.0.0.1:$2" "${tls[@]}" \
+    --Edge:CacheDirectory="$4" --Edge:OriginUrl="http://127.0.0.1:$3" --Edge:NodeId="bench-$1" \
+    --Logging:LogLevel:Default=Warning "${edge_args[@]}" >"$work/logs/edge-$1.log" 2>&1 &
+  pids+=("$!")
+  wait_up "http://127.0.0.1:$1/healthz" "edge on $1"
+}
+start_edge 18082 18442 18081 "$work/cache"
+dotnet benchmarks/Edge.Bare/bin/Release/net10.0/bare-kestrel.dll --root "$work/files" \
+  --urls "http://127.0.0.1:18087;https://127.0.0.1:18447" "${tls[@]}" >"$work/logs/kestrel.log" 2>&1 &
+pids+=("$!")
+wait_up "http://127.0.0.1:18087/t/manifest.m3u8" "bare Kestrel"
+if [[ " $servers " == *" varnish "* ]]; then
+  # Varnish caching the same nginx, in memory, with as many thread pools as cores. It has no TLS of its own.
+  mkdir -p "$work/varnish" && chmod 777 "$work/varnish"
+  varnishd -a 127.0.0.1:18086 -b 127.0.0.1:18081 -s malloc,2G -n "$work/varnish" -P "$work/varnish.pid" \
+    -p thread_pools="$cores" >"$work/logs/varnish.log" 2>&1
+  wait_up "http://127.0.0.1:18086/t/manifest.m3u8" "Varnish"
+fi
+
+port() { # server protocol
+  case "$1:$2" in
+    edge:http) echo 18082 ;; edge:*) echo 18442 ;;
+    nginx:http) echo 18081 ;; nginx:*) echo 18441 ;;
+    kestrel:http) echo 18087 ;; kestrel:*) echo 18447 ;;
+    varnish:http) echo 18086 ;; *) echo "" ;;
+  esac
+}
+scheme() { [ "$1" = http ] && echo http || echo https; }
 
 cat > "$work/mix.lua" <<'LUA'
 math.randomseed(os.time())
@@ -83,71 +130,143 @@ request = function()
   return wrk.format("GET", string.format("/mix/obj%04d.m4s", math.random(0, 1999)))
 end
 LUA
-for i in $(seq -f %04g 0 1999); do echo "http://127.0.0.1:PORT/mix/obj$i.m4s"; done > "$work/mix.urls"
+# h2load takes its URLs in turn; a shuffled list of the 2,000 objects stands for the random mix.
+for i in $(seq -f %04g 0 1999); do echo "/mix/obj$i.m4s"; done | shuf --random-source=<(yes) > "$work/mix.paths"
 
-# wrk: "req/s bytes/s p99_ms"
-run_wrk() { # url connections [script]
+# Each measurement prints "req/s bytes/s p99_ms".
+run_wrk() { # url connections seconds [script]
   local script=()
-  [ -n "${3:-}" ] && script=(-s "$3")
-  wrk -t2 -c"$2" -d"$duration" --latency "${script[@]}" "$1" | awk '
+  [ -n "${4:-}" ] && script=(-s "$4")
+  wrk -t2 -c"$2" -d"$3" --latency "${script[@]}" "$1" | awk '
     function bytes(v) { n = v + 0; if (v ~ /GB/) n *= 1073741824; else if (v ~ /MB/) n *= 1048576; else if (v ~ /KB/) n *= 1024; return n }
     function ms(v) { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; return n }
     /Requests\/sec/ { r = $2 } /Transfer\/sec/ { t = bytes($2) } / 99%/ { p = ms($2) }
     END { printf "%.0f %.0f %.3f\n", r, t, p }'
 }
-warm_wrk() { wrk -t2 -c"$2" -d"$warm" ${3:+-s "$3"} "$1" >/dev/null; }
-
-# edge-load: "req/s bytes/s p99_ms"
-run_load() { # connections urls...
-  local c="$1"; shift
-  local args=()
-  for u in "$@"; do args+=(--url "$u"); done
-  "${load[@]}" http "${args[@]}" --connections "$c" --duration "$duration" --quiet --json "$work/load.json" >/dev/null
-  tr -d ' \n' < "$work/load.json" | sed -E 's/.*"requestsPerSecond":([0-9.]+),"bytesPerSecond":([0-9.]+),.*"p99Ms":([0-9.]+),.*/\1 \2 \3/'
+run_h2() { # base-url object connections seconds
+  local urls=("$1/t/$2")
+  [ "$2" = mix ] && mapfile -t urls < <(sed "s|^|$1|" "$work/mix.paths")
+  rm -f "$work/h2.log"
+  h2load -c"$3" -m1 -t2 -D"$(seconds "$4")" --log-file="$work/h2.log" "${urls[@]}" >"$work/h2.out" 2>&1 || true
+  local rps bps
+  rps=$(awk '/^finished in/ { gsub(",", "", $4); print $4 }' "$work/h2.out")
+  bps=$(awk '/^traffic:/ { v = $2; n = v + 0; if (v ~ /GB/) n *= 1073741824; else if (v ~ /MB/) n *= 1048576; else if (v ~ /KB/) n *= 1024; print n }' "$work/h2.out")
+  local secs; secs=$(seconds "$4")
+  local p99; p99=$(awk '{ print $3 }' "$work/h2.log" 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", v[int(NR * 0.99 + 0.5) > 0 ? int(NR * 0.99 + 0.5) : 1] / 1000; else print 0 }')
+  printf "%.0f %.0f %s\n" "${rps:-0}" "$(awk -v b="${bps:-0}" -v s="$secs" 'BEGIN { print b / s }')" "${p99:-0}"
 }
-run_load_file() { # connections file extra...
-  local c="$1" file="$2"; shift 2
-  "${load[@]}" http --urls-file "$file" --connections "$c" --duration "$duration" --quiet --json "$work/load.json" "$@" >/dev/null
-  tr -d ' \n' < "$work/load.json" | sed -E 's/.*"requestsPerSecond":([0-9.]+),"bytesPerSecond":([0-9.]+),.*"p99Ms":([0-9.]+),.*/\1 \2 \3/'
+measure() { # server protocol object connections seconds
+  local p; p=$(port "$1" "$2")
+  if [ -z "$p" ]; then echo "- - -"; return; fi
+  local base; base="$(scheme "$2")://127.0.0.1:$p"
+  if [ "$2" = h2 ]; then
+    run_h2 "$base" "$3" "$4" "$5"
+  elif [ "$3" = mix ]; then
+    run_wrk "$base/" "$4" "$5" "$work/mix.lua"
+  else
+    run_wrk "$base/t/$3" "$4" "$5"
+  fi
 }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0 || v[1] == "-") print "-"; else print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-mbps() { awk -v v="$1" 'BEGIN { printf "%.0f", v / 1048576 }'; }
-row() { # tool object connections edge(r t p) nginx(r t p)
-  printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$2" "$3" \
-    "$4" "$7" "$(ratio "$4" "$7")" "$(mbps "$5")" "$(mbps "$8")" "$(ratio "$5" "$8")" "$6" "$9" "$(ratio "$6" "$9")"
-}
-
-echo
-echo "Hits, $cores cores, $duration per run after $warm of warm-up (ratios are edge/nginx):"
-echo
-echo "| tool | object | conns | edge req/s | nginx req/s | ratio | edge MiB/s | nginx MiB/s | ratio | edge p99 ms | nginx p99 ms | ratio |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-for object in manifest.m3u8 seg64k.m4s seg512k.m4s seg2m.m4s mix; do
-  for c in $connections; do
-    if [ "$object" = mix ]; then
-      edge_url="http://127.0.0.1:18082/"; nginx_url="http://127.0.0.1:18081/"; script="$work/mix.lua"
-    else
-      edge_url="http://127.0.0.1:18082/t/$object"; nginx_url="http://127.0.0.1:18081/t/$object"; script=""
-      for _ in 1 2 3; do curl -fs -o /dev/null "$edge_url"; done   # stored on the 2nd request, in memory on the 3rd
-    fi
-    warm_wrk "$edge_url" "$c" "$script"; read -r er et ep <<<"$(run_wrk "$edge_url" "$c" "$script")"
-    warm_wrk "$nginx_url" "$c" "$script"; read -r nr nt np <<<"$(run_wrk "$nginx_url" "$c" "$script")"
-    row wrk "$object" "$c" "$er" "$et" "$ep" "$nr" "$nt" "$np"
+# Every object is stored by the edge and Varnish before it is measured (the edge stores on the 2nd request and
+# holds it in memory from the 3rd).
+for s in edge varnish; do
+  p=$(port "$s" http)
+  [[ " $servers " == *" $s "* ]] || continue
+  for object in manifest.m3u8 seg64k.m4s seg512k.m4s seg2m.m4s; do
+    for _ in 1 2 3; do curl -fs -o /dev/null "http://127.0.0.1:$p/t/$object"; done
   done
 done
-for object in manifest.m3u8 seg64k.m4s mix; do
-  c=32
-  if [ "$object" = mix ]; then
-    sed 's/PORT/18082/' "$work/mix.urls" > "$work/mix-edge.urls"; sed 's/PORT/18081/' "$work/mix.urls" > "$work/mix-nginx.urls"
-    read -r er et ep <<<"$(run_load_file "$c" "$work/mix-edge.urls" --random)"
-    read -r nr nt np <<<"$(run_load_file "$c" "$work/mix-nginx.urls" --random)"
-  else
-    read -r er et ep <<<"$(run_load "$c" "http://127.0.0.1:18082/t/$object")"
-    read -r nr nt np <<<"$(run_load "$c" "http://127.0.0.1:18081/t/$object")"
-  fi
-  row edge-load "$object" "$c" "$er" "$et" "$ep" "$nr" "$nt" "$np"
+
+echo
+echo "Hits, $cores cores, $duration per run after $warm of warm-up, median of $repeat; req/s and p99 (ms); ratios against nginx:"
+echo
+header="| proto | object | conns |"; rule="|---|---|---:|"
+for s in $servers; do
+  header+=" $s req/s |"; rule+="---:|"
+  [ "$s" != nginx ] && { header+=" $s/nginx |"; rule+="---:|"; }
 done
+for s in $servers; do header+=" $s p99 |"; rule+="---:|"; done
+echo "$header"; echo "$rule"
+for proto in $protocols; do
+  for object in $objects; do
+    for c in $connections; do
+      declare -A rps=() p99s=()
+      for _ in $(seq 1 "$repeat"); do
+        for s in $servers; do
+          [ -z "$(port "$s" "$proto")" ] && continue
+          measure "$s" "$proto" "$object" "$c" "$warm" >/dev/null
+          read -r r _ p <<<"$(measure "$s" "$proto" "$object" "$c" "$duration")"
+          rps[$s]+="$r "; p99s[$s]+="$p "
+        done
+      done
+      line="| $proto | $object | $c |"
+      nginx_r=$(echo "${rps[nginx]:-}" | median)
+      for s in $servers; do
+        r=$(echo "${rps[$s]:-}" | median)
+        line+=" $r |"
+        [ "$s" != nginx ] && line+=" $(ratio "$r" "$nginx_r") |"
+      done
+      for s in $servers; do line+=" $(echo "${p99s[$s]:-}" | median) |"; done
+      echo "$line"
+      unset rps p99s
+    done
+  done
+done
+
+# The CPU a server spends on one player pulling 2 MB segments at 1 Gb/s over one keep-alive connection: CPU
+# seconds of all its processes (from /proc) over the bytes sent, in nanoseconds and in cycles at the TSC rate.
+cpu_ticks() { # pid...
+  local total=0
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$((total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+server_pids() {
+  case "$1" in
+    edge) echo "${pids[0]}" ;;
+    kestrel) echo "${pids[1]}" ;;
+    nginx) pgrep -f "nginx: (master|worker) process" | tr '\n' ' ' ;;
+    varnish) pgrep -x varnishd | tr '\n' ' '; pgrep -x cache-main | tr '\n' ' ' ;;
+  esac
+}
+if [ "${SESSION:-1}" = 1 ]; then
+  mhz=$(awk -F: '/^cpu MHz/ { print $2 + 0; exit }' /proc/cpuinfo)
+  hz=$(getconf CLK_TCK)
+  session_seconds=$(seconds "$duration")
+  count=$(awk -v s="$session_seconds" 'BEGIN { printf "%d", s * 125000000 / 2097152 }')
+  echo
+  echo "One 1 Gb/s player session (2 MB segments over one connection, curl --limit-rate 125M, $count segments), CPU of the server; ${mhz} MHz:"
+  echo
+  echo "| proto | server | MB/s delivered | CPU % of one core | ns per byte | cycles per byte | against nginx |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
+  for proto in $protocols; do
+    declare -A cpb=()
+    for s in nginx $servers; do
+      [ -n "${cpb[$s]:-}" ] && continue
+      p=$(port "$s" "$proto"); [ -z "$p" ] && continue
+      url="$(scheme "$proto")://127.0.0.1:$p/t/seg2m.m4s"
+      : > "$work/session.curl"
+      for _ in $(seq 1 "$count"); do printf 'url = "%s"\noutput = "/dev/null"\n' "$url" >> "$work/session.curl"; done
+      flags=(-k -s --limit-rate 125M); [ "$proto" = h2 ] && flags+=(--http2) || flags+=(--http1.1)
+      # shellcheck disable=SC2046
+      before=$(cpu_ticks $(server_pids "$s")); start=$(date +%s.%N)
+      curl "${flags[@]}" -K "$work/session.curl" -w '%{size_download}\n' > "$work/session.sizes"
+      # shellcheck disable=SC2046
+      end=$(date +%s.%N); after=$(cpu_ticks $(server_pids "$s"))
+      bytes=$(awk '{ n += $1 } END { print n }' "$work/session.sizes")
+      read -r mbs pct nspb cycles <<<"$(awk -v t=$((after - before)) -v hz="$hz" -v b="$bytes" -v s="$start" -v e="$end" -v mhz="$mhz" \
+        'BEGIN { cpu = t / hz; w = e - s; printf "%.0f %.1f %.3f %.3f\n", b / w / 1e6, 100 * cpu / w, cpu * 1e9 / b, cpu * mhz * 1e6 / b }')"
+      cpb[$s]=$cycles
+      echo "| $proto | $s | $mbs | $pct | $nspb | $cycles | $(ratio "$cycles" "${cpb[nginx]}") |"
+    done
+    unset cpb
+  done
+fi
 
 # The storm: 200 cold 512 KB objects, each asked for by 16 clients at once (256 connections), one pass.
 storm() { # port label
@@ -159,11 +278,13 @@ storm() { # port label
   tr -d ' \n' < "$work/storm.json" | sed -E "s/.*\"seconds\":([0-9.]+),\"requests\":([0-9]+),.*\"p50Ms\":([0-9.]+),\"p90Ms\":[0-9.]+,\"p99Ms\":([0-9.]+),\"p999Ms\":[0-9.]+,\"maxMs\":([0-9.]+).*\"errors\":\{([^}]*)\}.*/| $2 | $((${after:-0} - ${before:-0})) | \2 | \3 | \4 | \5 | \1 | \6 |/"
   echo   # the JSON had no final newline
 }
-start_edge 18085 18084 "$work/cache-storm"
-echo
-echo "Cold-cache miss storm: 200 distinct 512 KB objects, 16 concurrent requests for each, 256 connections, origin at 20 MB/s per connection:"
-echo
-echo "| cache | origin requests | client requests | p50 ms | p99 ms | max ms | seconds | errors |"
-echo "|---|---:|---:|---:|---:|---:|---:|---|"
-storm 18085 edge
-storm 18083 "nginx proxy_cache_lock"
+if [ "${STORM:-1}" = 1 ]; then
+  start_edge 18085 18445 18084 "$work/cache-storm"
+  echo
+  echo "Cold-cache miss storm: 200 distinct 512 KB objects, 16 concurrent requests for each, 256 connections, origin at 20 MB/s per connection:"
+  echo
+  echo "| cache | origin requests | client requests | p50 ms | p99 ms | max ms | seconds | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---|"
+  storm 18085 edge
+  storm 18083 "nginx proxy_cache_lock"
+fi

@@ -1,0 +1,35 @@
+using System.Collections.Frozen;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+// Kestrel with nothing of the edge: every file under --root held in memory and written whole, with its length and
+// type. It is the floor for what any Kestrel application can do with the same bytes on the same machine.
+var root = args.SkipWhile(a => a != "--root").Skip(1).FirstOrDefault()
+    ?? throw new ArgumentException("usage: bare-kestrel --root DIR [--urls URL] [Kestrel settings]");
+var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).ToFrozenDictionary(
+    path => "/" + Path.GetRelativePath(root, path).Replace('\\', '/'),
+    path => File.ReadAllBytes(path),
+    StringComparer.Ordinal);
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.WebHost.UseKestrelHttpsConfiguration();
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+builder.Logging.ClearProviders();
+var app = builder.Build();
+app.Run(context =>
+{
+    if (!files.TryGetValue(context.Request.Path.Value ?? "/", out var body))
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
+    }
+
+    context.Response.ContentLength = body.Length;
+    context.Response.ContentType = context.Request.Path.Value!.EndsWith(".m3u8", StringComparison.Ordinal)
+        ? "application/vnd.apple.mpegurl"
+        : "video/iso.segment";
+    var write = context.Response.BodyWriter.WriteAsync(body);
+    return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
+});
+app.Run();
