@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -50,6 +51,15 @@ public static class EdgeApplication
         });
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<EdgeOptions>>((kestrel, edge) => ApplyLimits(kestrel.Limits, edge.Value));
         builder.Services.AddSingleton(connections);
+        builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<EdgeOptions>>((sockets, edge) =>
+        {
+            var transport = edge.Value.Transport;
+            sockets.UnsafePreferInlineScheduling = transport.InlineScheduling;
+            if (transport.IOQueueCount > 0)
+            {
+                sockets.IOQueueCount = transport.IOQueueCount;
+            }
+        });
 
         // Per-request hosting logs would make every request start an Activity; the node's own metrics count requests.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
@@ -99,5 +109,6 @@ public static class EdgeApplication
         kestrel.KeepAliveTimeout = limits.KeepAliveTimeout;
         kestrel.MinResponseDataRate = limits.MinResponseBytesPerSecond > 0 ? new MinDataRate(limits.MinResponseBytesPerSecond, TimeSpan.FromSeconds(5)) : null;
         kestrel.Http2.MaxStreamsPerConnection = limits.Http2MaxStreamsPerConnection;
+        kestrel.MaxResponseBufferSize = edge.Transport.MaxResponseBufferBytes;
     }
 }

@@ -11,7 +11,7 @@
 # OBJECTS ("manifest.m3u8 seg64k.m4s seg512k.m4s seg2m.m4s mix"); SERVERS ("edge nginx varnish kestrel");
 # REPEAT (1: with 3, each figure is the median of 3 runs taken in turn with the other servers'); SESSION (1: the
 # 1 Gb/s session's CPU cost); STORM (1); EDGE_ARGS (extra edge settings, e.g. to measure one setting against
-# another: EDGE_ARGS="--Edge:Transport:InlineScheduling=false").
+# another: EDGE_ARGS="--Edge:Transport:InlineScheduling=true"; the bare Kestrel app takes its Edge:Transport:*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${DURATION:-10s}"
@@ -103,7 +103,7 @@ start_edge() { # port tls-port origin-port cache-dir
 }
 start_edge 18082 18442 18081 "$work/cache"
 dotnet benchmarks/Edge.Bare/bin/Release/net10.0/bare-kestrel.dll --root "$work/files" \
-  --urls "http://127.0.0.1:18087;https://127.0.0.1:18447" "${tls[@]}" >"$work/logs/kestrel.log" 2>&1 &
+  --urls "http://127.0.0.1:18087;https://127.0.0.1:18447" "${tls[@]}" "${edge_args[@]/#--Edge:/--}" >"$work/logs/kestrel.log" 2>&1 &
 pids+=("$!")
 wait_up "http://127.0.0.1:18087/t/manifest.m3u8" "bare Kestrel"
 if [[ " $servers " == *" varnish "* ]]; then
@@ -150,9 +150,9 @@ run_h2() { # base-url object connections seconds
   h2load -c"$3" -m1 -t2 -D"$(seconds "$4")" --log-file="$work/h2.log" "${urls[@]}" >"$work/h2.out" 2>&1 || true
   local rps bps
   rps=$(awk '/^finished in/ { gsub(",", "", $4); print $4 }' "$work/h2.out")
-  bps=$(awk '/^traffic:/ { v = $2; n = v + 0; if (v ~ /GB/) n *= 1073741824; else if (v ~ /MB/) n *= 1048576; else if (v ~ /KB/) n *= 1024; print n }' "$work/h2.out")
+  bps=$(awk '/^traffic:/ { gsub(/[()]/, "", $3); print $3 }' "$work/h2.out")
   local secs; secs=$(seconds "$4")
-  local p99; p99=$(awk '{ print $3 }' "$work/h2.log" 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", v[int(NR * 0.99 + 0.5) > 0 ? int(NR * 0.99 + 0.5) : 1] / 1000; else print 0 }')
+  local p99; p99=$(awk '{ print $3 }' "$work/h2.log" 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.5); if (i < 1) i = 1; if (NR) printf "%.3f", v[i] / 1000; else print 0 }')
   printf "%.0f %.0f %s\n" "${rps:-0}" "$(awk -v b="${bps:-0}" -v s="$secs" 'BEGIN { print b / s }')" "${p99:-0}"
 }
 measure() { # server protocol object connections seconds
@@ -167,17 +167,19 @@ measure() { # server protocol object connections seconds
     run_wrk "$base/t/$3" "$4" "$5"
   fi
 }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0 || v[1] == "-") print "-"; else print v[int((NR + 1) / 2)] }'; }
+median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0 || v[1] == "-") print "-"; else print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-# Every object is stored by the edge and Varnish before it is measured (the edge stores on the 2nd request and
-# holds it in memory from the 3rd).
+# Every object, the mix's too, is stored by the edge and Varnish before it is measured (the edge stores on the 2nd
+# request and holds it in memory from the 3rd).
 for s in edge varnish; do
   p=$(port "$s" http)
   [[ " $servers " == *" $s "* ]] || continue
-  for object in manifest.m3u8 seg64k.m4s seg512k.m4s seg2m.m4s; do
-    for _ in 1 2 3; do curl -fs -o /dev/null "http://127.0.0.1:$p/t/$object"; done
+  : > "$work/warm.curl"
+  for path in /t/manifest.m3u8 /t/seg64k.m4s /t/seg512k.m4s /t/seg2m.m4s $(cat "$work/mix.paths"); do
+    printf 'url = "http://127.0.0.1:%s%s"\noutput = "/dev/null"\n' "$p" "$path" >> "$work/warm.curl"
   done
+  for _ in 1 2 3; do curl -fs -K "$work/warm.curl"; done
 done
 
 echo
@@ -240,7 +242,7 @@ if [ "${SESSION:-1}" = 1 ]; then
   session_seconds=$(seconds "$duration")
   count=$(awk -v s="$session_seconds" 'BEGIN { printf "%d", s * 125000000 / 2097152 }')
   echo
-  echo "One 1 Gb/s player session (2 MB segments over one connection, curl --limit-rate 125M, $count segments), CPU of the server; ${mhz} MHz:"
+  echo "One 1 Gb/s player session (2 MB segments over one connection, curl --limit-rate at 125 MB/s, $count segments), CPU of the server; ${mhz} MHz:"
   echo
   echo "| proto | server | MB/s delivered | CPU % of one core | ns per byte | cycles per byte | against nginx |"
   echo "|---|---|---:|---:|---:|---:|---:|"
@@ -252,7 +254,7 @@ if [ "${SESSION:-1}" = 1 ]; then
       url="$(scheme "$proto")://127.0.0.1:$p/t/seg2m.m4s"
       : > "$work/session.curl"
       for _ in $(seq 1 "$count"); do printf 'url = "%s"\noutput = "/dev/null"\n' "$url" >> "$work/session.curl"; done
-      flags=(-k -s --limit-rate 125M); [ "$proto" = h2 ] && flags+=(--http2) || flags+=(--http1.1)
+      flags=(-k -s --limit-rate 122070K)   # 125 MB/s; [ "$proto" = h2 ] && flags+=(--http2) || flags+=(--http1.1)
       # shellcheck disable=SC2046
       before=$(cpu_ticks $(server_pids "$s")); start=$(date +%s.%N)
       curl "${flags[@]}" -K "$work/session.curl" -w '%{size_download}\n' > "$work/session.sizes"

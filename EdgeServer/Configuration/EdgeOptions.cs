@@ -180,6 +180,9 @@ public sealed class EdgeOptions
     /// <summary>Connection and request limits (<c>Edge:Limits:*</c>).</summary>
     public LimitsOptions Limits { get; } = new();
 
+    /// <summary>How Kestrel's sockets and output buffers run (<c>Edge:Transport:*</c>).</summary>
+    public TransportOptions Transport { get; } = new();
+
     /// <summary>What of a request's query is in its cache key and sent to the origin (<c>Edge:CacheKey:*</c>).</summary>
     public CacheKeyOptions CacheKey { get; } = new();
 
@@ -322,6 +325,33 @@ public sealed class LimitsOptions
     /// <summary>Concurrent HTTP/2 streams per connection.</summary>
     /// <remarks>Defaults to 100.</remarks>
     public int Http2MaxStreamsPerConnection { get; set; } = 100;
+}
+
+/// <summary>
+/// Kestrel's socket transport and output buffering (<c>Edge:Transport:*</c>). The defaults are what measured best in
+/// <c>benchmarks/compare-nginx.sh</c> on a 2-core node; the benchmarks README has the numbers.
+/// </summary>
+public sealed class TransportOptions
+{
+    /// <summary>
+    /// Whether socket completions run the request's continuation on the socket's I/O thread instead of queuing it to
+    /// the thread pool (Kestrel's <c>UnsafePreferInlineScheduling</c>). It saves a thread hop per read and write, but
+    /// a request that blocks holds every connection of that I/O thread.
+    /// </summary>
+    /// <remarks>Defaults to false.</remarks>
+    public bool InlineScheduling { get; set; }
+
+    /// <summary>Socket I/O threads (Kestrel's <c>IOQueueCount</c>); 0 keeps Kestrel's own count (the cores, at most 16).</summary>
+    /// <remarks>Defaults to 0.</remarks>
+    public int IOQueueCount { get; set; }
+
+    /// <summary>
+    /// Bytes of a response Kestrel buffers before a body write waits for the socket (Kestrel's
+    /// <c>MaxResponseBufferSize</c>). Larger means fewer waits and larger socket writes for big segments, and up to
+    /// this much memory per connection whose client reads slowly.
+    /// </summary>
+    /// <remarks>Defaults to 64 KiB, Kestrel's own.</remarks>
+    public long MaxResponseBufferBytes { get; set; } = 64 * 1024;
 }
 
 /// <summary>The certificate for <c>https://</c> endpoints (<c>Edge:Tls:*</c>), reloaded when its files change.</summary>

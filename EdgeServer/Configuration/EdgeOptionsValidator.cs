@@ -155,6 +155,7 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         }
 
         ValidateLimits(options, failures);
+        ValidateTransport(options.Transport, failures);
 
         if (options.MaxOpenFiles < 0)
         {
@@ -334,6 +335,20 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         if (value.Http2MaxStreamsPerConnection < 1)
         {
             failures.Add($"{limits}{nameof(LimitsOptions.Http2MaxStreamsPerConnection)} must be positive (got {value.Http2MaxStreamsPerConnection})");
+        }
+    }
+
+    private static void ValidateTransport(TransportOptions transport, List<string> failures)
+    {
+        const string key = Prefix + "Transport:";
+        if (transport.IOQueueCount is < 0 or > 64)
+        {
+            failures.Add($"{key}{nameof(TransportOptions.IOQueueCount)} must be 0 (Kestrel's own) to 64 (got {transport.IOQueueCount})");
+        }
+
+        if (transport.MaxResponseBufferBytes is < 4096 or > 64L * 1024 * 1024)
+        {
+            failures.Add($"{key}{nameof(TransportOptions.MaxResponseBufferBytes)} must be 4 KiB to 64 MiB (got {transport.MaxResponseBufferBytes})");
         }
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 
 // Kestrel with nothing of the edge: every file under --root held in memory and written whole, with its length and
 // type. It is the floor for what any Kestrel application can do with the same bytes on the same machine.
@@ -14,7 +15,21 @@ var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).ToF
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.WebHost.UseKestrelHttpsConfiguration();
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+// The edge's transport settings under the same names (Transport:*), so both run with the same socket setup.
+var transport = builder.Configuration.GetSection("Transport");
+builder.WebHost.UseSockets(sockets =>
+{
+    sockets.UnsafePreferInlineScheduling = transport.GetValue("InlineScheduling", false);
+    if (transport.GetValue("IOQueueCount", 0) is > 0 and var queues)
+    {
+        sockets.IOQueueCount = queues;
+    }
+});
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.AddServerHeader = false;
+    kestrel.Limits.MaxResponseBufferSize = transport.GetValue("MaxResponseBufferBytes", 64L * 1024);
+});
 builder.Logging.ClearProviders();
 var app = builder.Build();
 app.Run(context =>

@@ -36,6 +36,8 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:StripRequestHeaders", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:StripRequestHeaders=Cookie, Bad Name")]
     [InlineData("Edge:NegativeTtl", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:NegativeTtl=-00:00:01")]
     [InlineData("Edge:MaxVariants", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:MaxVariants=0")]
+    [InlineData("Edge:Transport:MaxResponseBufferBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:MaxResponseBufferBytes=100")]
+    [InlineData("Edge:Transport:IOQueueCount", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:IOQueueCount=-1")]
     public async Task Start_BadConfiguration_FailsNamingTheKey(string key, params string[] args)
     {
         using var dir = new TempDirectory();
