@@ -3,9 +3,9 @@
 #   1. hits: a 2 KB manifest, 64 KB, 512 KB and 2 MB segments, and a mix over 2,000 distinct 64 KB objects,
 #      keep-alive, at each of $CONNECTIONS, over each of $PROTOCOLS (http: HTTP/1.1; https: HTTP/1.1 over TLS 1.3;
 #      h2: HTTP/2 over TLS 1.3), with wrk (HTTP/1.1) and h2load (HTTP/2);
-#   2. the CPU cost of one 1 Gb/s player session (one connection pulling 2 MB segments at 125 MB/s), per server;
+#   2. the CPU cost of one 1 Gb/s player session (one connection, 2 MB segments at 125 MB/s, edge-load), per server;
 #   3. a cold-cache miss storm through the edge and nginx (proxy_cache + proxy_cache_lock) against one origin.
-# Prints ratios against nginx, measured in the same run. Needs: apt-get install -y nginx varnish wrk nghttp2-client curl
+# Prints ratios against nginx, measured in the same run. Needs: apt-get install -y nginx varnish wrk nghttp2-client curl openssl
 #
 # Settings (environment): DURATION (10s) and WARM (5s) per run; CONNECTIONS ("32 256"); PROTOCOLS ("http https h2");
 # OBJECTS ("manifest.m3u8 seg64k.m4s seg512k.m4s seg2m.m4s mix"); SERVERS ("edge nginx varnish kestrel");
@@ -239,10 +239,9 @@ server_pids() {
 if [ "${SESSION:-1}" = 1 ]; then
   mhz=$(awk -F: '/^cpu MHz/ { print $2 + 0; exit }' /proc/cpuinfo)
   hz=$(getconf CLK_TCK)
-  session_seconds=$(seconds "$duration")
-  count=$(awk -v s="$session_seconds" 'BEGIN { printf "%d", s * 125000000 / 2097152 }')
+  rate=$(awk 'BEGIN { printf "%.2f", 125000000 / 2097152 }')
   echo
-  echo "One 1 Gb/s player session (2 MB segments over one connection, curl --limit-rate at 125 MB/s, $count segments), CPU of the server; ${mhz} MHz:"
+  echo "One 1 Gb/s player session (2 MB segments at $rate a second over one keep-alive connection, $duration), CPU of the server; ${mhz} MHz:"
   echo
   echo "| proto | server | MB/s delivered | CPU % of one core | ns per byte | cycles per byte | against nginx |"
   echo "|---|---|---:|---:|---:|---:|---:|"
@@ -251,18 +250,16 @@ if [ "${SESSION:-1}" = 1 ]; then
     for s in nginx $servers; do
       [ -n "${cpb[$s]:-}" ] && continue
       p=$(port "$s" "$proto"); [ -z "$p" ] && continue
-      url="$(scheme "$proto")://127.0.0.1:$p/t/seg2m.m4s"
-      : > "$work/session.curl"
-      for _ in $(seq 1 "$count"); do printf 'url = "%s"\noutput = "/dev/null"\n' "$url" >> "$work/session.curl"; done
-      flags=(-k -s --limit-rate 122070K)   # 125 MB/s; [ "$proto" = h2 ] && flags+=(--http2) || flags+=(--http1.1)
+      flags=(); [ "$proto" != http ] && flags+=(--insecure); [ "$proto" = h2 ] && flags+=(--http2)
       # shellcheck disable=SC2046
-      before=$(cpu_ticks $(server_pids "$s")); start=$(date +%s.%N)
-      curl "${flags[@]}" -K "$work/session.curl" -w '%{size_download}\n' > "$work/session.sizes"
+      before=$(cpu_ticks $(server_pids "$s"))
+      "${load[@]}" http --url "$(scheme "$proto")://127.0.0.1:$p/t/seg2m.m4s" --connections 1 --rate "$rate" \
+        --duration "$duration" "${flags[@]}" --quiet --json "$work/session.json" >/dev/null
       # shellcheck disable=SC2046
-      end=$(date +%s.%N); after=$(cpu_ticks $(server_pids "$s"))
-      bytes=$(awk '{ n += $1 } END { print n }' "$work/session.sizes")
-      read -r mbs pct nspb cycles <<<"$(awk -v t=$((after - before)) -v hz="$hz" -v b="$bytes" -v s="$start" -v e="$end" -v mhz="$mhz" \
-        'BEGIN { cpu = t / hz; w = e - s; printf "%.0f %.1f %.3f %.3f\n", b / w / 1e6, 100 * cpu / w, cpu * 1e9 / b, cpu * mhz * 1e6 / b }')"
+      after=$(cpu_ticks $(server_pids "$s"))
+      read -r secs bytes <<<"$(tr -d ' \n' < "$work/session.json" | sed -E 's/.*"seconds":([0-9.]+),.*"bytes":([0-9]+),.*/\1 \2/')"
+      read -r mbs pct nspb cycles <<<"$(awk -v t=$((after - before)) -v hz="$hz" -v b="$bytes" -v w="$secs" -v mhz="$mhz" \
+        'BEGIN { cpu = t / hz; printf "%.0f %.1f %.3f %.3f\n", b / w / 1e6, 100 * cpu / w, cpu * 1e9 / b, cpu * mhz * 1e6 / b }')"
       cpb[$s]=$cycles
       echo "| $proto | $s | $mbs | $pct | $nspb | $cycles | $(ratio "$cycles" "${cpb[nginx]}") |"
     done

@@ -44,7 +44,20 @@ app.Run(context =>
     context.Response.ContentType = context.Request.Path.Value!.EndsWith(".m3u8", StringComparison.Ordinal)
         ? "application/vnd.apple.mpegurl"
         : "video/iso.segment";
-    var write = context.Response.BodyWriter.WriteAsync(body);
-    return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
+    return WriteAsync(context.Response.BodyWriter, body);
 });
 app.Run();
+
+// 64 KiB at a time, waiting for the socket between writes, as the edge writes: one write of a whole 2 MB body
+// costs Kestrel more (its output buffers grow to the body's size for every response).
+static async Task WriteAsync(System.IO.Pipelines.PipeWriter writer, byte[] body)
+{
+    for (var sent = 0; sent < body.Length; sent += 64 * 1024)
+    {
+        var result = await writer.WriteAsync(body.AsMemory(sent, Math.Min(64 * 1024, body.Length - sent)));
+        if (result.IsCompleted)
+        {
+            return;
+        }
+    }
+}

@@ -14,7 +14,7 @@ internal static class Program
         usage:
           edge-load http --url URL [--url URL ...] [--urls-file FILE] [--connections 32] [--duration 10s]
                          [--rate 0] [--requests 0] [--timeout 10s] [--random] [--seed 1]
-                         [--json FILE|-] [--quiet]
+                         [--http2] [--insecure] [--json FILE|-] [--quiet]
           edge-load players --master URL [--viewers 10] [--duration 60s] [--ramp 0s] [--buffer 12s]
                          [--timeout 10s] [--json FILE|-] [--quiet]
         """;
@@ -46,7 +46,7 @@ internal static class Program
 
     internal static HttpLoadOptions ParseHttp(IEnumerable<string> args)
     {
-        var line = CommandLine.Parse(args, ["--url", "--urls-file", "--connections", "--duration", "--rate", "--timeout", "--seed", "--requests", "--json"], ["--random", "--quiet"]);
+        var line = CommandLine.Parse(args, ["--url", "--urls-file", "--connections", "--duration", "--rate", "--timeout", "--seed", "--requests", "--json"], ["--random", "--quiet", "--http2", "--insecure"]);
         var urls = line.Values("--url").ToList();
         if (line.Value("--urls-file") is { } file)
         {
@@ -85,6 +85,8 @@ internal static class Program
             Random = line.Flag("--random"),
             MaxRequests = (long)line.Number("--requests", 0),
             Seed = (int)line.Number("--seed", 1),
+            Http2 = line.Flag("--http2"),
+            Insecure = line.Flag("--insecure"),
         };
     }
 
@@ -133,7 +135,7 @@ internal static class Program
     private static async Task<int> HttpAsync(string[] args, CancellationToken cancel)
     {
         var options = ParseHttp(args);
-        var line = CommandLine.Parse(args, ["--url", "--urls-file", "--connections", "--duration", "--rate", "--timeout", "--seed", "--requests", "--json"], ["--random", "--quiet"]);
+        var line = CommandLine.Parse(args, ["--url", "--urls-file", "--connections", "--duration", "--rate", "--timeout", "--seed", "--requests", "--json"], ["--random", "--quiet", "--http2", "--insecure"]);
         var runner = new HttpLoadRunner(options, TimeProvider.System);
         var report = await WithProgressAsync(line, options.Duration, runner.Counters, runner.Latency, runner.RunAsync, cancel);
         return await OutputAsync(line, report, ReportJsonContext.Default.HttpRunReport, TextReport.Write);

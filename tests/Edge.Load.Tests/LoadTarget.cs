@@ -33,6 +33,30 @@ internal sealed class LoadTarget : IAsyncDisposable
         return new LoadTarget(app, url);
     }
 
+    /// <summary>The same over TLS with a self-signed certificate for 127.0.0.1, offering HTTP/1.1 and HTTP/2.</summary>
+    public static async Task<LoadTarget> StartTlsAsync(RequestDelegate handler)
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen =>
+        {
+            listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
+            listen.UseHttps(certificate);
+        }));
+        var app = builder.Build();
+        app.Run(handler);
+        await app.StartAsync();
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new LoadTarget(app, url);
+    }
+
     public Uri At(string path) => new(Url + path);
 
     public async ValueTask DisposeAsync()

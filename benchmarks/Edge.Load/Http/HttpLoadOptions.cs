@@ -26,4 +26,10 @@ internal sealed class HttpLoadOptions
 
     /// <summary>Seed of the random URL order. Defaults to 1.</summary>
     public int Seed { get; init; } = 1;
+
+    /// <summary>Send every request as HTTP/2 (over TLS by ALPN, or prior knowledge for http://), one connection per worker.</summary>
+    public bool Http2 { get; init; }
+
+    /// <summary>Accept any server certificate: for a benchmark against a self-signed one on this machine.</summary>
+    public bool Insecure { get; init; }
 }

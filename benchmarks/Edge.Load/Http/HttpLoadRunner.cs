@@ -17,8 +17,12 @@ internal sealed class HttpLoadRunner(HttpLoadOptions options, TimeProvider time,
     public LatencyRecorder Latency { get; } = new();
 
     /// <summary>Creates the client side: keep-alive connections, no redirects, no decompression.</summary>
-    public static SocketsHttpHandler CreateHandler(int connections) => new()
+#pragma warning disable CA5359 // AcceptAnyCertificate is used only with --insecure.
+    public static SocketsHttpHandler CreateHandler(int connections, bool insecure = false) => new()
     {
+        // HTTP/2 workers each get a connection of their own, as players do, instead of sharing one.
+        EnableMultipleHttp2Connections = true,
+        SslOptions = insecure ? new System.Net.Security.SslClientAuthenticationOptions { RemoteCertificateValidationCallback = AcceptAnyCertificate } : new(),
         MaxConnectionsPerServer = connections,
         PooledConnectionLifetime = System.Threading.Timeout.InfiniteTimeSpan,
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
@@ -27,10 +31,14 @@ internal sealed class HttpLoadRunner(HttpLoadOptions options, TimeProvider time,
         UseCookies = false,
         UseProxy = false,
     };
+#pragma warning restore CA5359
+
+    // Only with --insecure, which a user gives for a self-signed server on their own machine.
+    private static bool AcceptAnyCertificate(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? certificate, System.Security.Cryptography.X509Certificates.X509Chain? chain, System.Net.Security.SslPolicyErrors errors) => true;
 
     public async Task<HttpRunReport> RunAsync(CancellationToken cancellationToken)
     {
-        using var client = new HttpClient(handler ?? CreateHandler(options.Connections), disposeHandler: handler is null)
+        using var client = new HttpClient(handler ?? CreateHandler(options.Connections, options.Insecure), disposeHandler: handler is null)
         {
             Timeout = System.Threading.Timeout.InfiniteTimeSpan,
         };
@@ -118,6 +126,12 @@ internal sealed class HttpLoadRunner(HttpLoadOptions options, TimeProvider time,
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (options.Http2)
+            {
+                request.Version = System.Net.HttpVersion.Version20;
+                request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            }
+
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
             var bytes = await ResponseBody.DrainAsync(response, buffer, linked.Token);
             Latency.Record(time.GetElapsedTime(due));

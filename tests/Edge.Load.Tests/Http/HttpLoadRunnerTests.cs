@@ -84,6 +84,38 @@ public sealed class HttpLoadRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_Http2Insecure_EveryRequestHttp2OverTlsToASelfSignedServer()
+    {
+        var protocols = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await using var target = await LoadTarget.StartTlsAsync(context =>
+        {
+            protocols.Add(context.Request.Protocol);
+            return context.Response.WriteAsync("ok");
+        });
+        Assert.StartsWith("https://", target.Url, StringComparison.Ordinal);
+
+        var runner = new HttpLoadRunner(new HttpLoadOptions { Urls = [target.At("/x")], Connections = 2, MaxRequests = 20, Duration = TimeSpan.FromSeconds(30), Http2 = true, Insecure = true }, TimeProvider.System);
+        var report = await runner.RunAsync(CancellationToken.None).WaitAsync(Bound);
+
+        Assert.Empty(report.Errors);
+        Assert.Equal(20, report.Requests);
+        Assert.Equal(20, protocols.Count);
+        Assert.All(protocols, p => Assert.Equal("HTTP/2", p));
+    }
+
+    [Fact]
+    public async Task RunAsync_SelfSignedServerWithoutInsecure_EveryRequestFails()
+    {
+        await using var target = await LoadTarget.StartTlsAsync(context => context.Response.WriteAsync("ok"));
+
+        var runner = new HttpLoadRunner(new HttpLoadOptions { Urls = [target.At("/x")], Connections = 1, MaxRequests = 3, Duration = TimeSpan.FromSeconds(30) }, TimeProvider.System);
+        var report = await runner.RunAsync(CancellationToken.None).WaitAsync(Bound);
+
+        Assert.Equal(0, report.Requests);
+        Assert.Equal(3, report.Errors.Values.Sum());
+    }
+
+    [Fact]
     public async Task RunAsync_ClosedLoop_StatusCodesBytesAndErrorsCounted()
     {
         var time = new FakeTimeProvider(Start);
