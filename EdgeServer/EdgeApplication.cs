@@ -5,11 +5,14 @@ using Edge.EdgeServer.Health;
 using Edge.EdgeServer.Metrics;
 using Edge.EdgeServer.Serving;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -51,10 +54,19 @@ public static class EdgeApplication
         });
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<EdgeOptions>>((kestrel, edge) => ApplyLimits(kestrel.Limits, edge.Value));
         builder.Services.AddSingleton(connections);
+        if (builder.Configuration.GetValue("Edge:Transport:MemoryBlockBytes", new TransportOptions().MemoryBlockBytes) != 0)
+        {
+            // Kestrel takes its pools' factory from the container: the sockets', TLS's and HTTP/2's blocks come from it.
+            builder.Services.RemoveAll<IMemoryPoolFactory<byte>>();
+            builder.Services.AddSingleton<Transport.BlockMemoryPoolFactory>();
+            builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(services => services.GetRequiredService<Transport.BlockMemoryPoolFactory>());
+        }
+
         builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<EdgeOptions>>((sockets, edge) =>
         {
             var transport = edge.Value.Transport;
             sockets.UnsafePreferInlineScheduling = transport.InlineScheduling;
+            sockets.WaitForDataBeforeAllocatingBuffer = transport.WaitForDataBeforeAllocatingBuffer;
             if (transport.IOQueueCount > 0)
             {
                 sockets.IOQueueCount = transport.IOQueueCount;

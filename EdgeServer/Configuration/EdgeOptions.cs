@@ -341,6 +341,14 @@ public sealed class TransportOptions
     /// <remarks>Defaults to false.</remarks>
     public bool InlineScheduling { get; set; }
 
+    /// <summary>
+    /// Whether a connection waits for data with a zero-byte read before it takes a receive buffer (Kestrel's
+    /// <c>WaitForDataBeforeAllocatingBuffer</c>). On, an idle keep-alive connection holds no buffer but each request
+    /// costs a second receive call; off, every open connection holds a 4 KiB buffer.
+    /// </summary>
+    /// <remarks>Defaults to true, Kestrel's own.</remarks>
+    public bool WaitForDataBeforeAllocatingBuffer { get; set; } = true;
+
     /// <summary>Socket I/O threads (Kestrel's <c>IOQueueCount</c>); 0 keeps Kestrel's own count (the cores, at most 16).</summary>
     /// <remarks>Defaults to 0.</remarks>
     public int IOQueueCount { get; set; }
@@ -352,6 +360,17 @@ public sealed class TransportOptions
     /// </summary>
     /// <remarks>Defaults to 64 KiB, Kestrel's own.</remarks>
     public long MaxResponseBufferBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Size of the pinned blocks Kestrel's sockets, TLS and response bodies are buffered in, from a pool kept per core;
+    /// 0 keeps Kestrel's own pool (4 KiB blocks in one shared queue). A multiple of 4 KiB, at most 1 MiB.
+    /// </summary>
+    /// <remarks>Defaults to 16 KiB.</remarks>
+    public int MemoryBlockBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Most bytes of idle blocks the pool keeps for reuse; blocks returned past it are left to the GC.</summary>
+    /// <remarks>Defaults to 64 MiB.</remarks>
+    public long MemoryPoolMaxIdleBytes { get; set; } = 64L * 1024 * 1024;
 }
 
 /// <summary>The certificate for <c>https://</c> endpoints (<c>Edge:Tls:*</c>), reloaded when its files change.</summary>

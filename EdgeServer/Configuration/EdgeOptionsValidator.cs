@@ -350,6 +350,16 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         {
             failures.Add($"{key}{nameof(TransportOptions.MaxResponseBufferBytes)} must be 4 KiB to 64 MiB (got {transport.MaxResponseBufferBytes})");
         }
+
+        if (transport.MemoryBlockBytes != 0 && (transport.MemoryBlockBytes is < 4096 or > 1024 * 1024 || transport.MemoryBlockBytes % 4096 != 0))
+        {
+            failures.Add($"{key}{nameof(TransportOptions.MemoryBlockBytes)} must be 0 (Kestrel's own pool) or a multiple of 4 KiB up to 1 MiB (got {transport.MemoryBlockBytes})");
+        }
+
+        if (transport.MemoryPoolMaxIdleBytes < 0)
+        {
+            failures.Add($"{key}{nameof(TransportOptions.MemoryPoolMaxIdleBytes)} must be 0 or more (got {transport.MemoryPoolMaxIdleBytes})");
+        }
     }
 
     private static void ValidateTls(TlsOptions tls, List<string> failures)

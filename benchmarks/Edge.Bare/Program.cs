@@ -20,6 +20,7 @@ var transport = builder.Configuration.GetSection("Transport");
 builder.WebHost.UseSockets(sockets =>
 {
     sockets.UnsafePreferInlineScheduling = transport.GetValue("InlineScheduling", false);
+    sockets.WaitForDataBeforeAllocatingBuffer = transport.GetValue("WaitForDataBeforeAllocatingBuffer", true);
     if (transport.GetValue("IOQueueCount", 0) is > 0 and var queues)
     {
         sockets.IOQueueCount = queues;
