@@ -37,6 +37,8 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:NegativeTtl", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:NegativeTtl=-00:00:01")]
     [InlineData("Edge:MaxVariants", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:MaxVariants=0")]
     [InlineData("Edge:Transport:MaxResponseBufferBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:MaxResponseBufferBytes=100")]
+    [InlineData("Edge:Transport:MemoryBlockBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:MemoryBlockBytes=5000")]
+    [InlineData("Edge:Transport:MemoryBlockBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:MemoryBlockBytes=big")]
     [InlineData("Edge:Transport:IOQueueCount", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:IOQueueCount=-1")]
     public async Task Start_BadConfiguration_FailsNamingTheKey(string key, params string[] args)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Edge.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Edge.EdgeServer.Tests.Security;
 
@@ -60,6 +61,39 @@ public sealed class TlsTests : IAsyncLifetime
         Assert.Equal(first, seenBefore);
         Assert.Equal(second, seenAfter);
         Assert.NotEqual(first, second);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(1)]
+    public async Task Get_LargeObjectOverTls_EveryByteRightOnAMissAndOnHitsFromTheEdgesBlockPool(int major)
+    {
+        WriteCertificate("edge-one", DateTime.UtcNow.AddMinutes(-1));
+        var body = new byte[3 * 1024 * 1024 + 123];
+        new Random(7).NextBytes(body);
+        _origin.Add("/t/big.m4s", body, "video/iso.segment");
+        await using var edge = await StartAsync();
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && _written.Contains(new X509Certificate2(certificate).Thumbprint);
+        using var client = new HttpClient(handler);
+
+        // A miss, the stored copy, then the memory tier's.
+        for (var i = 0; i < 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, edge.Url.TrimEnd('/') + "/t/big.m4s")
+            {
+                Version = new Version(major, major == 2 ? 0 : 1),
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(major, response.Version.Major);
+            var received = await response.Content.ReadAsByteArrayAsync();
+            Assert.True(body.AsSpan().SequenceEqual(received), $"request {i} was not the origin's bytes");
+        }
+
+        var pools = edge.App.Services.GetRequiredService<Edge.EdgeServer.Transport.BlockMemoryPoolFactory>().Pools;
+        Assert.Contains(pools, p => p.Allocated > 0);
     }
 
     private Task<EdgeHost> StartAsync() => EdgeHost.StartAsync(_origin.Url, Path.Combine(_dir.Path, "cache"), null, "edge-t",
