@@ -14,13 +14,16 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     private readonly Shard[] _shards;
     private readonly int _blockSize;
     private readonly int _maxIdlePerShard;
+    private readonly Action? _onAllocated;
     private long _allocated;
     private volatile bool _disposed;
 
     /// <param name="blockSize">Bytes in each block.</param>
     /// <param name="maxIdleBytes">Most bytes of returned blocks kept for reuse (over all cores); more are left to the GC.</param>
-    public BlockMemoryPool(int blockSize, long maxIdleBytes)
+    /// <param name="onAllocated">Called for each new block (rare: blocks are reused).</param>
+    public BlockMemoryPool(int blockSize, long maxIdleBytes, Action? onAllocated = null)
     {
+        _onAllocated = onAllocated;
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 4096);
         _blockSize = blockSize;
         _shards = new Shard[Environment.ProcessorCount];
@@ -65,6 +68,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
         }
 
         Interlocked.Increment(ref _allocated);
+        _onAllocated?.Invoke();
         return new Block(this, GC.AllocateUninitializedArray<byte>(_blockSize, pinned: true), pooled: true);
     }
 

@@ -8,29 +8,15 @@ namespace Edge.EdgeServer.Transport;
 /// <summary>Makes Kestrel's memory pools (sockets, TLS, HTTP/2) <see cref="BlockMemoryPool"/>s of <c>Edge:Transport:MemoryBlockBytes</c>.</summary>
 internal sealed class BlockMemoryPoolFactory(IOptions<EdgeOptions> options) : IMemoryPoolFactory<byte>
 {
-    private readonly List<BlockMemoryPool> _pools = [];
+    private long _allocated;
 
-    /// <summary>Every pool made so far, for metrics and tests.</summary>
-    public IReadOnlyList<BlockMemoryPool> Pools
-    {
-        get
-        {
-            lock (_pools)
-            {
-                return [.. _pools];
-            }
-        }
-    }
+    /// <summary>Blocks made by every pool of this factory, for tests and diagnostics.</summary>
+    public long Allocated => Interlocked.Read(ref _allocated);
 
+    // Kestrel owns and disposes the pools; the factory keeps none of them, only the count.
     public MemoryPool<byte> Create(MemoryPoolOptions? poolOptions = null)
     {
         var transport = options.Value.Transport;
-        var pool = new BlockMemoryPool(transport.MemoryBlockBytes, transport.MemoryPoolMaxIdleBytes);
-        lock (_pools)
-        {
-            _pools.Add(pool);
-        }
-
-        return pool;
+        return new BlockMemoryPool(transport.MemoryBlockBytes, transport.MemoryPoolMaxIdleBytes, () => Interlocked.Increment(ref _allocated));
     }
 }

@@ -92,8 +92,7 @@ public sealed class TlsTests : IAsyncLifetime
             Assert.True(body.AsSpan().SequenceEqual(received), $"request {i} was not the origin's bytes");
         }
 
-        var pools = edge.App.Services.GetRequiredService<Edge.EdgeServer.Transport.BlockMemoryPoolFactory>().Pools;
-        Assert.Contains(pools, p => p.Allocated > 0);
+        Assert.True(edge.App.Services.GetRequiredService<Edge.EdgeServer.Transport.BlockMemoryPoolFactory>().Allocated > 0);
     }
 
     private Task<EdgeHost> StartAsync() => EdgeHost.StartAsync(_origin.Url, Path.Combine(_dir.Path, "cache"), null, "edge-t",
