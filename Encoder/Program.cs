@@ -24,6 +24,19 @@ const string Usage = """
           encode rendition n of a plan (default: $JOB_COMPLETION_INDEX, as Kubernetes Indexed Jobs set it)
       Encoder package --plan <plan.json> --work <dir>
           package the renditions encoded by split jobs and publish the title
+      Encoder live --content <dir> --title <title-id> [options] [--urls http://127.0.0.1:8000]
+          encode a live source as Low-Latency HLS and serve it, with the content directory, as the origin;
+          when the source ends or the command is stopped, the event is published as VOD under the same URIs
+          --source testsrc|<file>|srt://host:port|rtmp://host:port/app/key   (default testsrc; srt and rtmp listen)
+          --loop                                     play a file source forever
+          --ladder <WxH@rate,...>                    rungs (default 1280x720@3000k,640x360@1000k)
+          --frame-rate <fps>                         output frame rate (default 30)
+          --segment-duration <s>                     segment length (default 2)
+          --part-duration <s>                        partial segment target (default 0.5)
+          --dvr <s>                                  how far behind live players may seek (default 60)
+          --preset <x264 preset>                     (default veryfast)   --audio-bitrate <bits/s>   --no-audio
+          --replace                                  replace a published title of the same id
+          --exit-at-end                              exit when the source ends instead of serving the VOD
       Encoder serve --content <dir> [--urls http://127.0.0.1:8000]
           serve a published content directory as the CDN's origin
     Progress goes to standard output: a bar on a terminal, JSON lines otherwise.
@@ -99,6 +112,10 @@ try
                 Published(title.Id, Path.Combine(plan.ContentRoot, plan.TitleId));
                 return 0;
             }
+
+        case "live":
+            await Edge.Encoder.Live.LiveCommand.RunAsync(args[1..], Console.Error.WriteLine, cancel.Token);
+            return 0;
 
         case "serve":
             {

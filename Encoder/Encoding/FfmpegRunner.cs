@@ -14,13 +14,16 @@ public sealed class FfmpegRunner(Toolchain toolchain)
 
     /// <summary>
     /// Runs ffmpeg and returns its log. Cancelling kills ffmpeg at once (the caller discards the outputs) and throws
-    /// <see cref="OperationCanceledException"/>; a failure throws with ffmpeg's last log lines.
+    /// <see cref="OperationCanceledException"/>; a failure throws with ffmpeg's last log lines. With a
+    /// <paramref name="stopGrace"/>, cancelling first asks ffmpeg to stop (so it finishes what it is writing) and
+    /// kills it only after that long.
     /// </summary>
     public async Task<IReadOnlyList<string>> RunAsync(
         IReadOnlyList<(string Path, IReadOnlyList<string> Arguments)> inputs,
         IReadOnlyList<FfmpegOutput> outputs,
         Action<TimeSpan>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        TimeSpan stopGrace = default)
     {
         var arguments = FFMpegArguments.FromFileInput(inputs[0].Path, verifyExists: false, o => o.WithCustomArgument(Join(inputs[0].Arguments)));
         foreach (var (path, args) in inputs.Skip(1))
@@ -47,7 +50,7 @@ public sealed class FfmpegRunner(Toolchain toolchain)
                     log.Add(line);
                 }
             })
-            .CancellableThrough(cancellationToken, TimeSpan.Zero);
+            .CancellableThrough(cancellationToken, stopGrace);
         if (progress is not null)
         {
             processor = processor.NotifyOnProgress(progress);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.StaticFiles;
+using Edge.Encoder.Live;
 using Microsoft.Extensions.FileProviders;
 
 namespace Edge.Encoder.Origin;
@@ -18,7 +19,10 @@ public static class OriginHost
     /// <summary>Cache lifetime the origin gives manifests.</summary>
     public const string ManifestCacheControl = "public, max-age=60";
 
-    public static WebApplication Build(string contentDirectory, string[] args)
+    public static WebApplication Build(string contentDirectory, string[] args) => Build(contentDirectory, args, null);
+
+    /// <param name="live">Live titles served before the content directory, by their first path segment.</param>
+    internal static WebApplication Build(string contentDirectory, string[] args, LiveRegistry? live)
     {
         var root = Path.GetFullPath(contentDirectory);
         if (!Directory.Exists(root))
@@ -49,6 +53,18 @@ public static class OriginHost
 
             return next(context);
         });
+        if (live is not null)
+        {
+            var origin = new LiveOrigin(live, TimeProvider.System);
+            app.Use(async (context, next) =>
+            {
+                if (!await origin.TryHandleAsync(context))
+                {
+                    await next(context);
+                }
+            });
+        }
+
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new PhysicalFileProvider(root),

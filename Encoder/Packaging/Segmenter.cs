@@ -189,7 +189,7 @@ public static class Segmenter
         }
     }
 
-    private static (TrackInfo Track, uint TrexFlags) ReadTrack(byte[] moov)
+    internal static (TrackInfo Track, uint TrexFlags) ReadTrack(byte[] moov)
     {
         var span = moov.AsSpan();
         var traks = Mp4Box.Children(span, Mp4Box.Children(span, 0, span.Length)[0]).FindAll(b => b.Type == "trak");
@@ -233,10 +233,10 @@ public static class Segmenter
         return child.Type is null ? throw new InvalidDataException($"'{parent.Type}' has no '{type}' box") : child;
     }
 
-    private sealed record Fragment(ulong Start, ulong Duration, long FirstSampleEnd, bool StartsWithSync);
+    internal sealed record Fragment(ulong Start, ulong Duration, long FirstSampleEnd, bool StartsWithSync);
 
     // ISO/IEC 14496-12 8.8.7 (tfhd), 8.8.12 (tfdt), 8.8.8 (trun).
-    private static Fragment ReadFragment(byte[] moof, uint trexFlags)
+    internal static Fragment ReadFragment(byte[] moof, uint trexFlags)
     {
         var span = moof.AsSpan();
         var root = Mp4Box.Children(span, 0, span.Length)[0];
