@@ -22,7 +22,7 @@ public static class OriginHost
     public static WebApplication Build(string contentDirectory, string[] args) => Build(contentDirectory, args, null);
 
     /// <param name="live">Live titles served before the content directory, by their first path segment.</param>
-    internal static WebApplication Build(string contentDirectory, string[] args, LiveRegistry? live)
+    internal static WebApplication Build(string contentDirectory, string[] args, LiveRegistry? live, TimeProvider? time = null)
     {
         var root = Path.GetFullPath(contentDirectory);
         if (!Directory.Exists(root))
@@ -55,7 +55,7 @@ public static class OriginHost
         });
         if (live is not null)
         {
-            var origin = new LiveOrigin(live, TimeProvider.System);
+            var origin = new LiveOrigin(live, time ?? TimeProvider.System);
             app.Use(async (context, next) =>
             {
                 if (!await origin.TryHandleAsync(context))
