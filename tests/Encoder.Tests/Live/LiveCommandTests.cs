@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Edge.Testing;
+
+namespace Edge.Encoder.Tests.Live;
+
+/// <summary><c>Encoder live</c> as an operator runs it: a real process, ffmpeg encoding in real time, real players reading it.</summary>
+public sealed partial class LiveCommandTests
+{
+    [Fact]
+    public async Task Live_TestSource_FfmpegReadsItLiveAndTheVodItBecomes()
+    {
+        using var temp = new TempDirectory();
+        var content = Path.Combine(temp.Path, "content");
+        await using var process = await HostProcess.StartAsync("Encoder.dll",
+            "live", "--content", content, "--title", "ev", "--ladder", "192x108@200k,128x72@100k",
+            "--segment-duration", "1", "--part-duration", "0.25", "--dvr", "8", "--preset", "ultrafast", "--audio-bitrate", "64000", "--urls=http://127.0.0.1:0");
+        using var client = new HttpClient { BaseAddress = new Uri(process.Url), Timeout = TimeSpan.FromSeconds(30) };
+
+        string playlist = "";
+        await Poll.UntilAsync(async () =>
+        {
+            using var response = await client.GetAsync("/ev/108p/index.m3u8");
+            playlist = await response.Content.ReadAsStringAsync();
+            return response.StatusCode == HttpStatusCode.OK && playlist.Contains("#EXTINF", StringComparison.Ordinal);
+        }, "a first segment", TimeSpan.FromSeconds(60));
+        Assert.Contains("#EXT-X-PART-INF:PART-TARGET=0.25\n", playlist, StringComparison.Ordinal);
+        Assert.Contains("#EXT-X-PRELOAD-HINT:TYPE=PART", playlist, StringComparison.Ordinal);
+
+        // A blocking reload for the segment after the newest is answered when ffmpeg finishes it: within its hold.
+        var next = long.Parse(MediaSequence().Match(playlist).Groups[1].Value, CultureInfo.InvariantCulture) + Regex.Count(playlist, "#EXTINF");
+        using (var blocked = await client.GetAsync($"/ev/108p/index.m3u8?_HLS_msn={next}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, blocked.StatusCode);
+            Assert.Contains($"seg{next}.m4s", await blocked.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // ffmpeg, as an HLS client nobody here wrote, plays two seconds of the live ladder with its audio.
+        var (code, output) = await Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-loglevel", "error", "-i", $"{process.Url}/ev/master.m3u8",
+            "-map", "0:v:0", "-map", "0:a:0", "-t", "2", "-f", "null", "-");
+        Assert.True(code == 0, output);
+
+        process.Interrupt();
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("published as VOD", process.Output, StringComparison.Ordinal);
+
+        var vod = await File.ReadAllTextAsync(Path.Combine(content, "ev", "108p", "index.m3u8"));
+        Assert.Contains("#EXT-X-PLAYLIST-TYPE:VOD", vod, StringComparison.Ordinal);
+        Assert.EndsWith("#EXT-X-ENDLIST\n", vod, StringComparison.Ordinal);
+        (code, output) = await Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-loglevel", "error", "-i", Path.Combine(content, "ev", "master.m3u8"),
+            "-map", "0:v:0", "-map", "0:a:0", "-f", "null", "-");
+        Assert.True(code == 0, output);
+    }
+
+    [Theory]
+    [InlineData("--part-duration", "1.5", "--part-duration")]
+    [InlineData("--segment-duration", "30", "--segment-duration")]
+    [InlineData("--dvr", "5", "--dvr")]
+    [InlineData("--ladder", "720p", "--ladder")]
+    [InlineData("--frame-rate", "fast", "--frame-rate")]
+    [InlineData("--title", "../x", "title id")]
+    public async Task Live_BadSetting_Exits2NamingIt(string option, string value, string named)
+    {
+        using var temp = new TempDirectory();
+        string[] args = ["live", "--content", temp.Path, "--title", "ev", option, value];
+        await using var process = HostProcess.Launch("Encoder.dll", args);
+        Assert.Equal(2, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains(named, process.Output, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Path));
+    }
+
+    [GeneratedRegex(@"#EXT-X-MEDIA-SEQUENCE:(\d+)")]
+    private static partial Regex MediaSequence();
+}
