@@ -63,6 +63,7 @@ internal sealed class EdgeMetrics
         OriginFetchResults = factory.CreateCounter("edge_origin_fetch_results_total", "Origin fetches by outcome (stored, not_stored, passthrough, error, unreachable, timeout, truncated).", ["result"]);
         OriginBytes = factory.CreateCounter("edge_origin_bytes_total", "Body bytes received from the origin.");
         CollapsedRequests = factory.CreateCounter("edge_collapsed_requests_total", "Requests served from another request's origin fill.");
+        FillWaiting = factory.CreateGauge("edge_fill_waiting_requests", "Requests waiting now for an origin fill's response to begin (players held by a blocking live playlist reload count here).");
         Revalidations = factory.CreateCounter("edge_revalidations_total", "Conditional requests for stale objects, by answer (not_modified, modified, error).", ["result"]);
         StaleServed = factory.CreateCounter("edge_stale_served_total", "Responses served stale, by reason (stale_while_revalidate, stale_if_error).", ["reason"]);
         FillObjects = factory.CreateCounter("edge_fill_objects_total", "Objects handled by proactive fills, by result (fetched, present, failed).", ["result"]);
@@ -158,6 +159,8 @@ internal sealed class EdgeMetrics
     public Counter OriginBytes { get; }
 
     public Counter CollapsedRequests { get; }
+
+    public Gauge FillWaiting { get; }
 
     public Counter IntegrityFailures { get; }
 

@@ -289,6 +289,7 @@ internal sealed partial class EdgeRequestHandler
     private async ValueTask<Outcome> ServeFillAsync(HttpContext context, OriginFill fill, bool leader, bool isHead, string forward = "miss")
     {
         FillHead head;
+        _metrics.FillWaiting.Inc();
         try
         {
             head = await fill.Head.WaitAsync(context.RequestAborted);
@@ -296,6 +297,10 @@ internal sealed partial class EdgeRequestHandler
         catch (OperationCanceledException)
         {
             return new Outcome(CacheResult.Miss, 0);
+        }
+        finally
+        {
+            _metrics.FillWaiting.Dec();
         }
 
         var result = leader ? CacheResult.Miss : CacheResult.Collapsed;
