@@ -2,6 +2,7 @@ using Edge.EdgeServer.Caching;
 using Edge.EdgeServer.Caching.Internal;
 using Edge.EdgeServer.Configuration;
 using Edge.EdgeServer.Health;
+using Edge.EdgeServer.Live;
 using Edge.EdgeServer.Metrics;
 using Edge.EdgeServer.Origin;
 using Edge.EdgeServer.Serving;
@@ -28,6 +29,7 @@ public static class EdgeServerServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OriginClient>();
+        services.TryAddSingleton<PartTargets>();
         services.TryAddSingleton<FillCoordinator>();
         services.TryAddSingleton<RequestGate>();
         services.TryAddSingleton<CacheLookup>();

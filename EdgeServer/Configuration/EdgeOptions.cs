@@ -146,6 +146,14 @@ public sealed class EdgeOptions
     /// <remarks>Defaults to 2 seconds: short enough that an object published late is seen at once.</remarks>
     public TimeSpan NegativeTtl { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long an HLS playlist or DASH MPD without explicit freshness (no <c>max-age</c>, <c>s-maxage</c> or
+    /// <c>Expires</c>) is fresh, instead of a heuristic from <c>Last-Modified</c>: a live playlist changes every part,
+    /// and a heuristic could serve it minutes out of date. Zero revalidates on every request.
+    /// </summary>
+    /// <remarks>Defaults to 1 second: two parts of a low-latency stream, far less than any live segment.</remarks>
+    public TimeSpan ManifestTtl { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Most variants (by <c>Vary</c>) stored for one object; responses for further variants are served, not stored.</summary>
     /// <remarks>Defaults to 16: enough for encodings and a few origins, not for a <c>Vary: User-Agent</c>.</remarks>
     public int MaxVariants { get; set; } = 16;

@@ -136,6 +136,11 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             failures.Add($"{Prefix}{nameof(EdgeOptions.NegativeTtl)} must be between 0 and 1 day (got {options.NegativeTtl})");
         }
 
+        if (options.ManifestTtl < TimeSpan.Zero || options.ManifestTtl > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Prefix}{nameof(EdgeOptions.ManifestTtl)} must be between 0 and 1 hour (got {options.ManifestTtl})");
+        }
+
         if (options.MaxVariants is < 1 or > 1024)
         {
             failures.Add($"{Prefix}{nameof(EdgeOptions.MaxVariants)} must be between 1 and 1024 (got {options.MaxVariants})");

@@ -5,6 +5,7 @@ using System.Net;
 using System.Security.Cryptography;
 using Edge.EdgeServer.Caching;
 using Edge.EdgeServer.Configuration;
+using Edge.EdgeServer.Live;
 using Edge.EdgeServer.Metrics;
 using Edge.EdgeServer.Serving;
 using Microsoft.AspNetCore.Http;
@@ -35,6 +36,7 @@ internal sealed partial class FillCoordinator : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _originSlots;
     private readonly VariantBudget _variants;
+    private readonly PartTargets _partTargets;
 
     public FillCoordinator(
         DiskCache cache,
@@ -43,8 +45,10 @@ internal sealed partial class FillCoordinator : IDisposable
         TimeProvider time,
         IOptions<EdgeOptions> options,
         IHostApplicationLifetime lifetime,
-        ILogger<FillCoordinator> logger)
+        ILogger<FillCoordinator> logger,
+        PartTargets partTargets)
     {
+        _partTargets = partTargets;
         _cache = cache;
         _origin = origin;
         _metrics = metrics;
@@ -262,6 +266,30 @@ internal sealed partial class FillCoordinator : IDisposable
         }
     }
 
+    /// <summary>
+    /// RFC 9111 freshness, with two choices for live video: a 404 or 410 in a live playlist's folder is kept no longer
+    /// than a part (the part is usually there a moment later), and a manifest without explicit freshness is fresh for
+    /// <c>Edge:ManifestTtl</c>, not a heuristic that could hold a live playlist for minutes.
+    /// </summary>
+    private FreshnessRules RulesFor(in ResponseCaching caching, DateTimeOffset responseTime, string[]? fields, string key)
+    {
+        var path = CacheKeyPolicy.PathOf(key).ToString();
+        var negativeTtl = _partTargets.For(path) is { } part && part < _options.NegativeTtl ? part : _options.NegativeTtl;
+        var rules = Freshness.FromResponse(caching, responseTime, negativeTtl);
+        if (!rules.Explicit && caching.Status == 200 && IsManifest(StoredFields.Get(fields, "Content-Type")))
+        {
+            rules = rules with { LifetimeSeconds = _options.ManifestTtl.TotalSeconds };
+        }
+
+        return rules;
+    }
+
+    private static bool IsHlsPlaylist(string? contentType) =>
+        contentType is not null && (contentType.Contains("mpegurl", StringComparison.OrdinalIgnoreCase));
+
+    private static bool IsManifest(string? contentType) =>
+        IsHlsPlaylist(contentType) || (contentType is not null && contentType.StartsWith("application/dash+xml", StringComparison.OrdinalIgnoreCase));
+
     // A 304 makes the stored copy fresh again: its fields replace the stored ones, the body stays (RFC 9111 §4.3.4).
     private long Refresh(OriginFill fill, HttpResponseMessage response, string? upstreamStatus)
     {
@@ -270,7 +298,7 @@ internal sealed partial class FillCoordinator : IDisposable
         var stored = stale.Fields ?? FirstFormatFields(stale);
         var fields = StoredFields.Merge(stored, StoredFields.Collect(response, _origin.Via));
         var caching = CachingOf(stale.StatusCode, fields, fill.Forwarded);
-        var rules = Freshness.FromResponse(caching, now, _options.NegativeTtl);
+        var rules = RulesFor(caching, now, fields, stale.Key);
         var refreshed = stale.Refreshed(rules, fields, caching.CacheControl, InitialAge(response), now);
         if (!_cache.Refresh(CacheKey.Hash(stale.Key), refreshed))
         {
@@ -297,7 +325,8 @@ internal sealed partial class FillCoordinator : IDisposable
 
         var caching = CachingOf(status, fields, fill.Forwarded);
         var responseTime = _time.GetUtcNow();
-        var rules = Freshness.FromResponse(caching, responseTime, _options.NegativeTtl);
+        var rules = RulesFor(caching, responseTime, fields, fill.Key);
+        var playlist = status == 200 && IsHlsPlaylist(StoredFields.Get(fields, "Content-Type"));
         if (!AgeIsValid(response))
         {
             // An Age that is not one delta-seconds value cannot be trusted to be small: the copy starts stale.
@@ -424,6 +453,11 @@ internal sealed partial class FillCoordinator : IDisposable
                         // The cache disk, not the origin: it is checked, and taken out of service if it is failing.
                         fill.Temp!.ReportWriteError(ex);
                         throw;
+                    }
+
+                    if (playlist && written == 0)
+                    {
+                        _partTargets.Observe(fill.Key, buffer.AsSpan(0, read));
                     }
 
                     hash.AppendData(buffer, 0, read);

@@ -35,6 +35,7 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:CacheDiskCheckInterval", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:CacheDiskCheckInterval=-00:00:01")]
     [InlineData("Edge:StripRequestHeaders", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:StripRequestHeaders=Cookie, Bad Name")]
     [InlineData("Edge:NegativeTtl", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:NegativeTtl=-00:00:01")]
+    [InlineData("Edge:ManifestTtl", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:ManifestTtl=02:00:00")]
     [InlineData("Edge:MaxVariants", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:MaxVariants=0")]
     [InlineData("Edge:Transport:MaxResponseBufferBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:MaxResponseBufferBytes=100")]
     [InlineData("Edge:Transport:MemoryBlockBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:MemoryBlockBytes=5000")]

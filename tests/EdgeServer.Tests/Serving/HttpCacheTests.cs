@@ -166,6 +166,50 @@ public sealed class HttpCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_404InALivePlaylistsFolder_KeptNoLongerThanAPart()
+    {
+        _origin.On("/ev/720p/index.m3u8", "HTTP/1.1 200 OK", ["Content-Type: application/vnd.apple.mpegurl", "Cache-Control: max-age=1"],
+            "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PART-INF:PART-TARGET=0.5\n"u8.ToArray());
+        _origin.On("/ev/720p/part77.m4s", "HTTP/1.1 404 Not Found", ["Content-Type: text/plain"], "no\n"u8.ToArray());
+        _origin.On("/vod/720p/seg77.m4s", "HTTP/1.1 404 Not Found", ["Content-Type: text/plain"], "no\n"u8.ToArray());
+        Assert.Equal(200, (await ExchangeAsync("GET /ev/720p/index.m3u8 HTTP/1.1\r\nHost: edge\r\n\r\n")).Status);
+
+        await ExchangeAsync("GET /ev/720p/part77.m4s HTTP/1.1\r\nHost: edge\r\n\r\n");
+        await ExchangeAsync("GET /vod/720p/seg77.m4s HTTP/1.1\r\nHost: edge\r\n\r\n");
+        _time.Advance(TimeSpan.FromSeconds(0.4));
+        var withinPart = await ExchangeAsync("GET /ev/720p/part77.m4s HTTP/1.1\r\nHost: edge\r\n\r\n");
+        Assert.Contains("Cache-Status: edge-h; hit", withinPart.Lines);
+
+        // Past the part target the live folder's 404 is asked again; elsewhere Edge:NegativeTtl (2 s) still holds.
+        _time.Advance(TimeSpan.FromSeconds(0.2));
+        var pastPart = await ExchangeAsync("GET /ev/720p/part77.m4s HTTP/1.1\r\nHost: edge\r\n\r\n");
+        var elsewhere = await ExchangeAsync("GET /vod/720p/seg77.m4s HTTP/1.1\r\nHost: edge\r\n\r\n");
+        Assert.Equal(404, pastPart.Status);
+        Assert.Equal(2, _origin.CountOf("/ev/720p/part77.m4s"));
+        Assert.Contains("Cache-Status: edge-h; hit", elsewhere.Lines);
+        Assert.Equal(1, _origin.CountOf("/vod/720p/seg77.m4s"));
+    }
+
+    [Fact]
+    public async Task Get_PlaylistWithoutFreshness_FreshForTheManifestTtlNotAHeuristic()
+    {
+        // Modified a year before: a heuristic would keep it for a day.
+        _origin.On("/ev/live.m3u8", "HTTP/1.1 200 OK", ["Content-Type: application/vnd.apple.mpegurl", "Last-Modified: Sun, 01 Jun 2025 12:00:00 GMT"], "#EXTM3U\n"u8.ToArray());
+
+        await ExchangeAsync("GET /ev/live.m3u8 HTTP/1.1\r\nHost: edge\r\n\r\n");
+        _time.Advance(TimeSpan.FromSeconds(0.9));
+        var fresh = await ExchangeAsync("GET /ev/live.m3u8 HTTP/1.1\r\nHost: edge\r\n\r\n");
+        Assert.Contains("Cache-Status: edge-h; hit", fresh.Lines);
+        Assert.Equal(1, _origin.CountOf("/ev/live.m3u8"));
+
+        // Past Edge:ManifestTtl (1 s) the origin is asked (a conditional request) before it is served again.
+        _time.Advance(TimeSpan.FromSeconds(0.2));
+        var stale = await ExchangeAsync("GET /ev/live.m3u8 HTTP/1.1\r\nHost: edge\r\n\r\n");
+        Assert.Equal(200, stale.Status);
+        Assert.Equal(2, _origin.CountOf("/ev/live.m3u8"));
+    }
+
+    [Fact]
     public async Task Get_QueryKeyed_EachQueryItsOwnObjectAndForwarded()
     {
         _origin.On("/t/s.m4s?v=1", "HTTP/1.1 200 OK", ["Cache-Control: max-age=60"], "one"u8.ToArray());
