@@ -4,10 +4,18 @@
 # title; then prints the player and operator pages. Stops everything it started on Ctrl+C.
 # Operator endpoints need a token made for this run (printed once), and each edge reports with its own node
 # token, derived from a key made for this run: the demo runs as safely as a real deployment should.
+# With --live (or DEMO_LIVE=1) the origin also runs a live title, "live": a test pattern encoded in real time as
+# low-latency HLS (DEMO_LIVE_LADDER, default 1280x720@3000k,640x360@1000k), played through the same edges.
 # Settings (environment): ORIGIN_PORT (8000), EDGE_PORT (8081, then the next two), CONTROL_PORT (8090),
 # DEMO_DIR (.demo), DEMO_SOURCE_SECONDS (20), DEMO_CONFIGURATION (Release), DEMO_NO_BUILD=1 to use the existing build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+live="${DEMO_LIVE:-0}"
+positional=()
+for arg in "$@"; do
+  if [ "$arg" = --live ]; then live=1; else positional+=("$arg"); fi
+done
+set -- "${positional[@]+"${positional[@]}"}"
 bash scripts/ensure-deps.sh
 
 work="${DEMO_DIR:-.demo}"
@@ -97,7 +105,13 @@ started() {
   echo "$2" >"$work/run/$1.pid"
 }
 
-dotnet Encoder/bin/$configuration/net10.0/Encoder.dll serve --content "$work/origin" --urls "http://127.0.0.1:$origin_port" >"$work/logs/origin.log" 2>&1 &
+if [ "$live" = 1 ]; then
+  # The live encoder is the origin: it serves the live title and, like serve, every published title.
+  dotnet Encoder/bin/$configuration/net10.0/Encoder.dll live --content "$work/origin" --title live --replace \
+    --ladder "${DEMO_LIVE_LADDER:-1280x720@3000k,640x360@1000k}" --urls "http://127.0.0.1:$origin_port" >"$work/logs/origin.log" 2>&1 &
+else
+  dotnet Encoder/bin/$configuration/net10.0/Encoder.dll serve --content "$work/origin" --urls "http://127.0.0.1:$origin_port" >"$work/logs/origin.log" 2>&1 &
+fi
 started origin $!
 # Secrets go in the environment, which other users cannot read, not on command lines, which they can.
 ControlPlane__AdminTokens__0="$admin_token" ControlPlane__NodeKeys__0="$node_key" \
@@ -161,6 +175,13 @@ if command -v ffprobe >/dev/null 2>&1; then
   ffprobe -v fatal -show_entries format=duration -of default=nw=1 "$play" | sed 's/^/edge: sample title played through steering, /'
 fi
 echo "edge: player page   $cp/player?src=/sample/master.m3u8   (DASH: $cp/player?src=/sample/manifest.mpd)"
+if [ "$live" = 1 ]; then
+  for _ in $(seq 1 100); do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$origin_port/live/master.m3u8")" = 200 ]; then break; fi
+    sleep 0.2
+  done
+  echo "edge: live          $cp/player?src=/live/master.m3u8   (low-latency HLS, encoded now; origin http://127.0.0.1:$origin_port/live/master.m3u8)"
+fi
 echo "edge: operator page $cp/operator#token=$admin_token"
 echo "edge: logs in $work/logs; press Ctrl+C to stop"
 wait

@@ -106,6 +106,14 @@ public sealed class ControlPlaneOptions
     /// <remarks>Defaults to 10 seconds.</remarks>
     public TimeSpan SteeringTtl { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// <c>TTL</c> of steering manifests for live titles (an HLS media playlist without <c>EXT-X-ENDLIST</c>, a
+    /// dynamic MPD). A low-latency player holds about a second and a half of media, so when its node dies it must
+    /// learn the new order within that, not ten seconds later.
+    /// </summary>
+    /// <remarks>Defaults to 2 seconds.</remarks>
+    public TimeSpan LiveSteeringTtl { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Proxies (addresses or CIDR networks) whose <c>X-Forwarded-For</c> is believed; from anyone else it is ignored.</summary>
     /// <remarks>Defaults to none: the connection's address is the client's.</remarks>
     public IList<string> TrustedProxies { get; } = [];

@@ -58,6 +58,7 @@ internal sealed class ControlPlaneOptionsValidator : IValidateOptions<ControlPla
         Positive(failures, nameof(ControlPlaneOptions.ProbeInterval), options.ProbeInterval);
         Positive(failures, nameof(ControlPlaneOptions.ProbeTimeout), options.ProbeTimeout);
         Positive(failures, nameof(ControlPlaneOptions.SteeringTtl), options.SteeringTtl);
+        Positive(failures, nameof(ControlPlaneOptions.LiveSteeringTtl), options.LiveSteeringTtl);
         if (options.RampUpDuration < TimeSpan.Zero)
         {
             failures.Add($"{Prefix}{nameof(ControlPlaneOptions.RampUpDuration)} must not be negative (got {options.RampUpDuration})");

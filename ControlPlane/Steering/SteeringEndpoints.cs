@@ -145,6 +145,12 @@ internal sealed partial class SteeringEndpoints
         context.Response.Headers.CacheControl = "no-store";
         var pathways = decision.Candidates.Select(n => new Pathway(n.Id, NodeBase(n, path, context))).ToList();
         var steeringQuery = "?path=" + Uri.EscapeDataString(path) + "&pathways=" + Uri.EscapeDataString(string.Join(',', pathways.Select(p => p.Id)));
+        if (await IsLiveAsync(decision, path, manifest, isHls, context.RequestAborted))
+        {
+            // Live players reload the steering manifest often: their buffer is too short to wait for a slow one.
+            steeringQuery += "&live=1";
+        }
+
         string body;
         if (isHls)
         {
@@ -223,7 +229,8 @@ internal sealed partial class SteeringEndpoints
         {
             json.WriteStartObject();
             json.WriteNumber("VERSION", 1);
-            json.WriteNumber("TTL", (long)Math.Ceiling(_options.SteeringTtl.TotalSeconds));
+            var ttl = context.Request.Query["live"] == "1" && _options.LiveSteeringTtl < _options.SteeringTtl ? _options.LiveSteeringTtl : _options.SteeringTtl;
+            json.WriteNumber("TTL", (long)Math.Ceiling(ttl.TotalSeconds));
             json.WriteString("RELOAD-URI", context.Request.Path + QueryString.Create(
                 context.Request.Query.Where(q => !q.Key.StartsWith('_')).SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v)))).ToUriComponent());
             json.WriteStartArray(priorityKey);
@@ -286,6 +293,35 @@ internal sealed partial class SteeringEndpoints
             : DecisionResult.Remote;
         _metrics.RecordDecision(decision.Match.Site.Id, result, started);
         return decision;
+    }
+
+    /// <summary>
+    /// Whether the title is live: a dynamic MPD, or an HLS title whose first media playlist has no
+    /// <c>EXT-X-ENDLIST</c> (one more small fetch per playback start, from the node that gave the master).
+    /// </summary>
+    private async Task<bool> IsLiveAsync(SteeringDecision decision, string path, string manifest, bool isHls, CancellationToken cancellationToken)
+    {
+        if (!isHls)
+        {
+            return manifest.Contains("type=\"dynamic\"", StringComparison.Ordinal);
+        }
+
+        var lines = manifest.Split('\n', StringSplitOptions.TrimEntries);
+        var stream = Array.FindIndex(lines, l => l.StartsWith("#EXT-X-STREAM-INF:", StringComparison.Ordinal));
+        var uri = stream < 0 ? null : lines.Skip(stream + 1).FirstOrDefault(l => l.Length > 0 && !l.StartsWith('#'));
+        if (uri is null || !Uri.TryCreate(new Uri("http://title" + path), uri, out var media) || media.Host != "title" || !media.AbsolutePath.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var (status, playlist) = await FetchManifestAsync(decision, media.AbsolutePath, cancellationToken);
+        if (status != StatusCodes.Status200OK || playlist is null)
+        {
+            return false;
+        }
+
+        return !playlist.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal)
+            && (playlist.Contains("#EXTINF", StringComparison.Ordinal) || playlist.Contains("#EXT-X-PART:", StringComparison.Ordinal));
     }
 
     private async Task<(int Status, string? Manifest)> FetchManifestAsync(SteeringDecision decision, string path, CancellationToken cancellationToken)

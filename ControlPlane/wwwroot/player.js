@@ -13,6 +13,7 @@
   const status = window.edgePlayer = {
     src, playUrl, engine: null, state: 'loading', currentTime: 0, bufferAhead: 0,
     rendition: null, node: null, cache: null, nodes: [], nodeChanges: 0, segments: 0, errors: [], events: [],
+    live: false, lowLatency: false, latency: null, latencies: [], stalls: [],
   };
 
   $('src').value = src;
@@ -90,22 +91,58 @@
     }
     status.currentTime = t;
     status.bufferAhead = ahead;
+    const latency = liveLatency();
+    if (latency !== null) {
+      status.latency = latency;
+      if (status.state === 'playing') status.latencies.push(latency);
+      if (status.latencies.length > 2400) status.latencies.shift();
+      $('latency').textContent = latency.toFixed(2) + ' s' + (status.lowLatency ? ' (low latency)' : '');
+    }
     $('time').textContent = t.toFixed(1) + ' s' + (isFinite(video.duration) ? ' of ' + video.duration.toFixed(1) + ' s' : '');
     $('buffer').textContent = ahead.toFixed(1) + ' s';
   }
   setInterval(tick, 250);
 
-  video.addEventListener('playing', () => setState('playing'));
-  video.addEventListener('waiting', () => setState('buffering'));
+  // Wall clock minus the program date time of the frame on screen: how far behind live the viewer is.
+  function liveLatency() {
+    if (!status.live) return null;
+    if (window.edgeHls && window.edgeHls.playingDate) return (Date.now() - window.edgeHls.playingDate.getTime()) / 1000;
+    if (window.edgeDash && window.edgeDash.isDynamic && window.edgeDash.isDynamic()) {
+      const l = window.edgeDash.getCurrentLiveLatency();
+      return Number.isFinite(l) && l > 0 ? l : null;
+    }
+    return null;
+  }
+
+  // Stalls while playing: when the picture froze and for how long, so a viewer (or a test) sees every one.
+  let stalledAt = null;
+  video.addEventListener('playing', () => {
+    if (stalledAt !== null) {
+      status.stalls.push((performance.now() - stalledAt) / 1000);
+      stalledAt = null;
+    }
+    setState('playing');
+  });
+  video.addEventListener('waiting', () => {
+    if (status.state === 'playing') stalledAt = performance.now();
+    setState('buffering');
+  });
   video.addEventListener('pause', () => { if (!video.ended) setState('paused'); });
   video.addEventListener('ended', () => setState('ended'));
 
   function playHls() {
     if (!window.Hls || !Hls.isSupported()) return false;
     status.engine = 'hls.js ' + Hls.version;
-    const hls = new Hls({ maxBufferLength: bufferSeconds, maxMaxBufferLength: bufferSeconds * 2, backBufferLength: 30 });
+    const hls = new Hls({ lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5, maxBufferLength: bufferSeconds, maxMaxBufferLength: bufferSeconds * 2, backBufferLength: 30 });
     window.edgeHls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => log('steered playlist: ' + data.levels.length + ' variants'));
+    hls.on(Hls.Events.LEVEL_LOADED, (_, data) => {
+      if (data.details.live && !status.live) {
+        status.live = true;
+        status.lowLatency = !!data.details.partList;
+        log('live' + (status.lowLatency ? ', low latency: parts of ' + data.details.partTarget + ' s, hold back ' + data.details.partHoldBack + ' s' : ''));
+      }
+    });
     hls.on(Hls.Events.LEVEL_SWITCHED, (_, data) => {
       const level = hls.levels[data.level];
       if (level) setRendition(level.height, level.bitrate, level.videoCodec);
@@ -155,6 +192,13 @@
     player.on(dashjs.MediaPlayer.events.QUALITY_CHANGE_RENDERED, e => {
       const r = e.newRepresentation;
       if (e.mediaType === 'video' && r) setRendition(r.height, r.bandwidth, r.codecs);
+    });
+    player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => {
+      if (player.isDynamic()) {
+        status.live = true;
+        status.lowLatency = !!player.getSettings().streaming.lowLatencyEnabled;
+        log('live');
+      }
     });
     player.on(dashjs.MediaPlayer.events.ERROR, e => error('dash.js ' + JSON.stringify(e.error && (e.error.message || e.error.code) || e.error)));
     player.initialize(video, playUrl, true);

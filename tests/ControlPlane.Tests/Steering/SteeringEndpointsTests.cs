@@ -225,6 +225,27 @@ public sealed class SteeringEndpointsTests
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
+    [Theory]
+    [InlineData("#EXTM3U\n#EXT-X-PART-INF:PART-TARGET=0.5\n#EXTINF:2.0,\nseg1.m4s\n", true, 2)]
+    [InlineData("#EXTM3U\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:2.0,\nseg1.m4s\n#EXT-X-ENDLIST\n", false, 10)]
+    public async Task Play_LiveHlsTitle_SteeringManifestReloadedOften(string media, bool live, int ttl)
+    {
+        await using var origin = await OriginServer.StartAsync();
+        origin.Add("/ev/master.m3u8", Encoding.UTF8.GetBytes("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,CODECS=\"avc1.64001e\",RESOLUTION=640x360\n360p/index.m3u8\n"), "application/vnd.apple.mpegurl");
+        origin.Add("/ev/360p/index.m3u8", Encoding.UTF8.GetBytes(media), "application/vnd.apple.mpegurl");
+        var topology = $$"""{"sites":[{"id":"ams","prefixes":["127.0.0.0/8","::1/128"]}],"nodes":[{"id":"o-1","site":"ams","url":"{{origin.Url}}","capacityBps":1000000000}]}""";
+        await using var host = await ControlPlaneHost.StartAsync(topology);
+        await host.HeartbeatAsync("o-1");
+
+        var body = await host.Client.GetStringAsync("/v1/play/ev/master.m3u8");
+        var serverUri = System.Text.RegularExpressions.Regex.Match(body, "SERVER-URI=\"([^\"]+)\"").Groups[1].Value;
+        using var json = JsonDocument.Parse(await host.Client.GetStringAsync(serverUri));
+
+        Assert.Equal(live, serverUri.EndsWith("&live=1", StringComparison.Ordinal));
+        Assert.Equal(ttl, json.RootElement.GetProperty("TTL").GetInt32());
+        Assert.Equal(live, json.RootElement.GetProperty("RELOAD-URI").GetString()!.Contains("live=1", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Explain_Client_ShowsMatchCandidatesAndScores()
     {
