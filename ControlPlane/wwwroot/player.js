@@ -133,7 +133,19 @@
   function playHls() {
     if (!window.Hls || !Hls.isSupported()) return false;
     status.engine = 'hls.js ' + Hls.version;
-    const hls = new Hls({ lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5, maxBufferLength: bufferSeconds, maxMaxBufferLength: bufferSeconds * 2, backBufferLength: 30 });
+    // A failed request is retried after a quarter second, not one to eight: a low-latency player holds ~1.5 s of
+    // media, and the retry (or the next pathway) has to come in time.
+    const quick = (timeToFirstByte, load, retries) => ({ default: {
+      maxTimeToFirstByteMs: timeToFirstByte, maxLoadTimeMs: load,
+      timeoutRetry: { maxNumRetry: retries, retryDelayMs: 0, maxRetryDelayMs: 0 },
+      errorRetry: { maxNumRetry: retries, retryDelayMs: 250, maxRetryDelayMs: 1000 },
+    } });
+    const hls = new Hls({
+      lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5,
+      maxBufferLength: bufferSeconds, maxMaxBufferLength: bufferSeconds * 2, backBufferLength: 30,
+      playlistLoadPolicy: quick(10000, 20000, 2), fragLoadPolicy: quick(10000, 120000, 6),
+      debug: params.get('debug') === '1',
+    });
     window.edgeHls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => log('steered playlist: ' + data.levels.length + ' variants'));
     hls.on(Hls.Events.LEVEL_LOADED, (_, data) => {

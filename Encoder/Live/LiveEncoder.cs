@@ -46,8 +46,8 @@ internal sealed class LiveEncoder(Toolchain toolchain)
                 throw new ArgumentException($"the live ladder's frame rate '{request.Ladder[0].FrameRate}' is not a number or a fraction");
             }
 
-            var gop = (int)Math.Round(request.Settings.SegmentSeconds * frameRate.Value);
-            var keyFrames = string.Create(CultureInfo.InvariantCulture, $"expr:gte(t,n_forced*{request.Settings.SegmentSeconds})");
+            var gop = (int)Math.Round(request.Settings.KeyFrameSeconds * frameRate.Value);
+            var keyFrames = string.Create(CultureInfo.InvariantCulture, $"expr:gte(t,n_forced*{request.Settings.KeyFrameSeconds})");
             var split = string.Join("", request.Ladder.Select((_, i) => $"[s{i}]"));
             var scales = string.Join(";", request.Ladder.Select((r, i) => $"[s{i}]scale={r.Width}:{r.Height},setsar=1[v{i}]"));
             var graph = $"[0:v]fps={frameRate},split={request.Ladder.Count}{split};{scales}";

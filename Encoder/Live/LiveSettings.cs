@@ -9,6 +9,13 @@ public sealed record LiveSettings(double SegmentSeconds = 2, double PartSeconds 
     /// <summary><c>EXT-X-TARGETDURATION</c>: segments are cut on key frames forced at the segment length.</summary>
     public int TargetDuration => (int)Math.Ceiling(SegmentSeconds - 1e-9);
 
+    /// <summary>
+    /// Key frames fall on every segment start and about every second between: a player joining or switching
+    /// renditions starts at an independent part, so the closer they are the sooner it plays. The same segment
+    /// length is kept, so segments still start on key frames.
+    /// </summary>
+    public double KeyFrameSeconds => SegmentSeconds / Math.Max(1, Math.Round(SegmentSeconds));
+
     /// <summary><c>PART-HOLD-BACK</c>: three part targets, as the spec recommends.</summary>
     public double PartHoldBackSeconds => 3 * PartSeconds;
 

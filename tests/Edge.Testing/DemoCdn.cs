@@ -40,8 +40,11 @@ public sealed class DemoCdn : IAsyncDisposable
     public string PlayerPageUrl(string title, int? bufferSeconds = null) =>
         ControlPlaneUrl + "/player?src=" + Uri.EscapeDataString(title) + (bufferSeconds is { } b ? "&buffer=" + b.ToString(CultureInfo.InvariantCulture) : "");
 
-    /// <summary>Runs the demo and waits until it prints its pages (it has encoded, started and filled everything).</summary>
-    public static async Task<DemoCdn> StartAsync(string directory, int sourceSeconds, TimeSpan patience)
+    /// <summary>
+    /// Runs the demo and waits until it prints its pages (it has encoded, started and filled everything). With
+    /// <paramref name="live"/>, the origin also encodes the live title <c>/live/</c> now, on a small ladder.
+    /// </summary>
+    public static async Task<DemoCdn> StartAsync(string directory, int sourceSeconds, TimeSpan patience, bool live = false)
     {
         var controlPort = FreePort.Next();
         var info = HostProcess.Interruptible("bash", RepositoryFiles.Root);
@@ -53,6 +56,11 @@ public sealed class DemoCdn : IAsyncDisposable
         info.Environment["ORIGIN_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
         info.Environment["CONTROL_PORT"] = controlPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["EDGE_PORT"] = ThreeFreePorts().ToString(CultureInfo.InvariantCulture);
+        if (live)
+        {
+            info.Environment["DEMO_LIVE"] = "1";
+            info.Environment["DEMO_LIVE_LADDER"] = "256x144@250k,192x108@150k";
+        }
 
         var process = new Process { StartInfo = info };
         var demo = new DemoCdn(process, directory, controlPort);

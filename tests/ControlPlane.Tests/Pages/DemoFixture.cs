@@ -2,7 +2,7 @@ using Edge.Testing;
 
 namespace Edge.ControlPlane.Tests.Pages;
 
-/// <summary>One run of the README's main command shared by the browser tests: the title is encoded once.</summary>
+/// <summary>One run of the README's main command shared by the browser tests: the title is encoded once, and a live title runs beside it.</summary>
 public sealed class DemoFixture : IAsyncLifetime
 {
     /// <summary>The demo's segment duration (<c>--segment-duration 2</c>).</summary>
@@ -13,7 +13,7 @@ public sealed class DemoFixture : IAsyncLifetime
     public DemoCdn Demo { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
-        Demo = await DemoCdn.StartAsync(_directory.Path, sourceSeconds: 30, patience: TimeSpan.FromMinutes(8));
+        Demo = await DemoCdn.StartAsync(_directory.Path, sourceSeconds: 30, patience: TimeSpan.FromMinutes(8), live: true);
 
     public async Task DisposeAsync()
     {

@@ -8,6 +8,18 @@ import { run, until, playerStatus } from './browser.mjs';
 await run(async ({ options, open, shot }) => {
   const seconds = Number(options.seconds || 60);
   const player = await open(options.player);
+  // The player's requests around the kill, to show where time went if it stalls.
+  const requests = [];
+  const t0 = Date.now();
+  player.on('requestfinished', async r => {
+    const timing = r.timing();
+    const response = await r.response();
+    requests.push({ at: ((Date.now() - t0) / 1000).toFixed(2), url: r.url().replace(/^http:\/\/127\.0\.0\.1:/, ''), status: response ? response.status() : 0, ms: Math.round(timing.responseEnd) });
+    if (requests.length > 4000) requests.shift();
+  });
+  const consoleLines = [];
+  player.on('console', m => { if (/stream-controller|level-controller|content-steering|error-controller|buffer-controller|gap-controller/.test(m.text())) consoleLines.push(((Date.now() - t0) / 1000).toFixed(2) + ' ' + m.text().slice(0, 300)); });
+  player.on('requestfailed', r => requests.push({ at: ((Date.now() - t0) / 1000).toFixed(2), url: r.url().replace(/^http:\/\/127\.0\.0\.1:/, ''), failed: r.failure() && r.failure().errorText }));
   await until(player, 'live playback with a serving node',
     () => window.edgePlayer.state === 'playing' && window.edgePlayer.live && window.edgePlayer.node && window.edgePlayer.latency !== null, null, 60000);
   const started = await playerStatus(player);
@@ -18,19 +30,28 @@ await run(async ({ options, open, shot }) => {
   await until(player, 'half the play time', ([from, half]) => window.edgePlayer.currentTime >= from + half, [startedAt, seconds / 2], seconds * 1000);
   const before = await playerStatus(player);
   const pid = Number(readFileSync(join(options.run, before.node + '.pid'), 'utf8'));
+  const atKill = await player.evaluate(() => ({ latencies: window.edgePlayer.latencies.length, stalls: window.edgePlayer.stalls.length }));
   process.kill(pid, 'SIGKILL');
   const killedAt = before.currentTime;
+  const killedClock = ((Date.now() - t0) / 1000).toFixed(2);
 
   await until(player, 'the rest of the play time', ([from, total]) => window.edgePlayer.state === 'failed' || window.edgePlayer.currentTime >= from + total,
     [startedAt, seconds], seconds * 2000);
   const after = await playerStatus(player);
   const facts = await player.evaluate(() => ({ latencies: window.edgePlayer.latencies, stalls: window.edgePlayer.stalls, lowLatency: window.edgePlayer.lowLatency }));
   await shot(player, 'live-after-failover');
-  const sorted = [...facts.latencies].sort((a, b) => a - b);
-  const at = q => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const quantiles = list => {
+    const sorted = [...list].sort((a, b) => a - b);
+    const at = q => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    return { samples: sorted.length, p50: at(0.5), p90: at(0.9), max: sorted[sorted.length - 1] };
+  };
   return {
-    killedNode: before.node, killedAt, started: started.node, after,
-    lowLatency: facts.lowLatency, samples: sorted.length, latencyP50: at(0.5), latencyP90: at(0.9), latencyMax: sorted[sorted.length - 1],
-    stalls: facts.stalls, played: after.currentTime - startedAt,
+    killedNode: before.node, killedAt, started: started.node, after, lowLatency: facts.lowLatency,
+    // Steady state before the kill, the whole run, and the last ten seconds (caught up again after failover).
+    beforeKill: quantiles(facts.latencies.slice(0, atKill.latencies)), whole: quantiles(facts.latencies), lastTen: quantiles(facts.latencies.slice(-40)),
+    stallsBeforeKill: facts.stalls.slice(0, atKill.stalls), stallsAfterKill: facts.stalls.slice(atKill.stalls),
+    played: after.currentTime - startedAt, killedClock,
+    consoleAroundKill: consoleLines.filter(l => Math.abs(Number(l.split(' ')[0]) - Number(killedClock)) < 8),
+    requestsAroundKill: requests.filter(r => Math.abs(Number(r.at) - Number(killedClock)) < 8),
   };
 });
