@@ -3,6 +3,7 @@ using Edge.Contracts;
 using System.Runtime.CompilerServices;
 using Edge.EdgeServer.Caching;
 using Edge.EdgeServer.Configuration;
+using Edge.EdgeServer.Live;
 using Edge.EdgeServer.Metrics;
 using Edge.EdgeServer.Origin;
 using Edge.EdgeServer.Serving.Bodies;
@@ -39,9 +40,11 @@ internal sealed partial class EdgeRequestHandler
     private readonly StringValues _statusMemoryHit;
     private readonly StringValues _statusRevalidated;
     private readonly StringValues _statusStaleIfError;
+    private readonly PartTargets _liveFolders;
 
-    public EdgeRequestHandler(RequestGate gate, CacheLookup lookup, UnsafeMethodForwarder forwarder, DiskCache cache, Doorkeeper doorkeeper, FillCoordinator fills, EdgeMetrics metrics, StalledWrites stalls, TimeProvider time, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger)
+    public EdgeRequestHandler(RequestGate gate, CacheLookup lookup, UnsafeMethodForwarder forwarder, DiskCache cache, Doorkeeper doorkeeper, FillCoordinator fills, EdgeMetrics metrics, StalledWrites stalls, TimeProvider time, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger, PartTargets liveFolders)
     {
+        _liveFolders = liveFolders;
         _gate = gate;
         _lookup = lookup;
         _forwarder = forwarder;
@@ -198,6 +201,13 @@ internal sealed partial class EdgeRequestHandler
 
     private bool Admit(UInt128 hash, string key)
     {
+        // Everything in a live playlist's folder is about to be asked for by every viewer of the event: the
+        // doorkeeper's one-hit filter would only send a second request to the origin for it.
+        if (_liveFolders.For(CacheKeyPolicy.PathOf(key).ToString()) is not null)
+        {
+            return true;
+        }
+
         var admit = _doorkeeper.Admit(hash, key);
         if (!admit)
         {

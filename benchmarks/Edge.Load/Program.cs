@@ -17,6 +17,9 @@ internal static class Program
                          [--http2] [--insecure] [--json FILE|-] [--quiet]
           edge-load players --master URL [--viewers 10] [--duration 60s] [--ramp 0s] [--buffer 12s]
                          [--timeout 10s] [--json FILE|-] [--quiet]
+          edge-load live --playlist URL [--viewers 100] [--duration 30s] [--ramp 2s] [--timeout 10s]
+                         [--json FILE|-] [--quiet]
+              low-latency HLS viewers: blocking playlist reloads and every part, from the live edge
         """;
 
     public static async Task<int> Main(string[] args)
@@ -34,6 +37,7 @@ internal static class Program
             {
                 "http" => await HttpAsync(args[1..], cancel.Token),
                 "players" => await PlayersAsync(args[1..], cancel.Token),
+                "live" => await LiveAsync(args[1..], cancel.Token),
                 "-h" or "--help" or "help" => Help(),
                 _ => Fail($"unknown command '{args[0]}'\n{Usage}"),
             };
@@ -110,6 +114,27 @@ internal static class Program
         };
     }
 
+    internal static readonly string[] LiveOptionNames = ["--playlist", "--viewers", "--duration", "--ramp", "--timeout", "--json"];
+
+    internal static Live.LiveOptions ParseLive(IEnumerable<string> args)
+    {
+        var line = CommandLine.Parse(args, LiveOptionNames, ["--quiet"]);
+        var viewers = (int)line.Number("--viewers", 100);
+        if (viewers is < 1 or > 100_000)
+        {
+            throw new UsageException("--viewers must be between 1 and 100000");
+        }
+
+        return new Live.LiveOptions
+        {
+            Playlist = AbsoluteUrl("--playlist", line.Required("--playlist")),
+            Viewers = viewers,
+            Duration = Duration(line, "--duration", TimeSpan.FromSeconds(30)),
+            Ramp = Duration(line, "--ramp", TimeSpan.FromSeconds(2), allowZero: true),
+            Timeout = Duration(line, "--timeout", TimeSpan.FromSeconds(10)),
+        };
+    }
+
     /// <summary>Reads <c>10s</c>, <c>500ms</c>, <c>2m</c>, <c>1h</c>, a plain number of seconds, or <c>hh:mm:ss</c>.</summary>
     internal static TimeSpan ParseDuration(string text)
     {
@@ -148,6 +173,15 @@ internal static class Program
         var runner = new PlayerRunner(options, TimeProvider.System);
         var report = await WithProgressAsync(line, options.Duration, runner.Counters, runner.SegmentLatency, runner.RunAsync, cancel);
         return await OutputAsync(line, report, ReportJsonContext.Default.PlayersReport, TextReport.Write);
+    }
+
+    private static async Task<int> LiveAsync(string[] args, CancellationToken cancel)
+    {
+        var options = ParseLive(args);
+        var line = CommandLine.Parse(args, LiveOptionNames, ["--quiet"]);
+        var runner = new Live.LiveRunner(options, TimeProvider.System);
+        var report = await WithProgressAsync(line, options.Duration, runner.Counters, runner.PartFetches, runner.RunAsync, cancel);
+        return await OutputAsync(line, report, ReportJsonContext.Default.LiveReport, TextReport.Write);
     }
 
     private static async Task<T> WithProgressAsync<T>(CommandLine line, TimeSpan duration, RunCounters counters, LatencyRecorder latency, Func<CancellationToken, Task<T>> run, CancellationToken cancel)

@@ -50,7 +50,21 @@ internal sealed record PlayersReport(
     IReadOnlyDictionary<string, long> Errors,
     IReadOnlyList<SessionReport> Sessions);
 
+/// <summary>What a run of low-latency live viewers saw: blocking reloads, part fetches, and how far behind live parts arrived.</summary>
+internal sealed record LiveReport(
+    int Viewers,
+    double Seconds,
+    long Requests,
+    long Bytes,
+    LatencySummary Reloads,
+    LatencySummary PartFetches,
+    LatencySummary PartBehindLive,
+    int FailedViewers,
+    IReadOnlyDictionary<string, long> StatusCodes,
+    IReadOnlyDictionary<string, long> Errors);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(HttpRunReport))]
 [JsonSerializable(typeof(PlayersReport))]
+[JsonSerializable(typeof(LiveReport))]
 internal sealed partial class ReportJsonContext : JsonSerializerContext;

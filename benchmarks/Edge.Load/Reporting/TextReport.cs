@@ -46,6 +46,23 @@ internal static class TextReport
         }
     }
 
+    public static void Write(TextWriter output, LiveReport report)
+    {
+        output.WriteLine(Invariant($"{report.Viewers} low-latency viewers, {report.Seconds:0.###} s"));
+        output.WriteLine();
+        Rows(output, [
+            ("requests", Invariant($"{report.Requests:N0}")),
+            ("bytes", Bytes(report.Bytes)),
+            ("failed viewers", Invariant($"{report.FailedViewers:N0}")),
+        ]);
+        output.WriteLine();
+        Latency(output, "blocking reload", report.Reloads);
+        Latency(output, "part fetch", report.PartFetches);
+        Latency(output, "part behind live", report.PartBehindLive);
+        Counts(output, "status codes", report.StatusCodes);
+        Counts(output, "errors", report.Errors);
+    }
+
     public static string Bytes(double bytes) => bytes switch
     {
         >= 1e9 => Invariant($"{bytes / 1e9:0.00} GB"),

@@ -111,6 +111,32 @@ public sealed partial class LiveTests : IAsyncLifetime
         Assert.Equal(1, _origin.RequestCount("/ev/720p/part1234.m4s"));
     }
 
+    [Fact]
+    public async Task Get_PartInALiveFolder_StoredOnItsFirstRequestPastTheDoorkeeper()
+    {
+        using var cache = new TempDirectory();
+        await using var edge = await EdgeHost.StartAsync(_origin.Url, cache.Path, null, "edge-door", "--Edge:Admission:DoorkeeperWindow=00:10:00");
+        _origin.Add("/ev/720p/index.m3u8", new OriginObject
+        {
+            Body = Encoding.UTF8.GetBytes("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PART-INF:PART-TARGET=0.5\n"),
+            ContentType = "application/vnd.apple.mpegurl",
+            CacheControl = "public, max-age=1",
+        });
+        _origin.Add("/ev/720p/part9.m4s", new OriginObject { Body = CacheTestSupport.RandomBody(5_000), ContentType = "video/iso.segment" });
+        _origin.Add("/vod/720p/seg9.m4s", new OriginObject { Body = CacheTestSupport.RandomBody(5_000), ContentType = "video/iso.segment" });
+
+        (await edge.Client.GetAsync("/ev/720p/index.m3u8")).Dispose();
+        foreach (var path in (string[])["/ev/720p/part9.m4s", "/ev/720p/part9.m4s", "/vod/720p/seg9.m4s", "/vod/720p/seg9.m4s"])
+        {
+            using var response = await edge.Client.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // The live part was stored at once; the VOD segment, seen once before, only on its second request.
+        Assert.Equal(1, _origin.RequestCount("/ev/720p/part9.m4s"));
+        Assert.Equal(2, _origin.RequestCount("/vod/720p/seg9.m4s"));
+    }
+
     private async Task<double> GaugeAsync(string name)
     {
         var text = await _edge.Client.GetStringAsync("/metrics");
