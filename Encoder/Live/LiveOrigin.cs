@@ -62,6 +62,21 @@ internal sealed class LiveOrigin(LiveRegistry registry, TimeProvider time)
             return true;
         }
 
+        if (rest == "manifest.mpd")
+        {
+            await MpdAsync(context, title, cancel);
+            return true;
+        }
+
+        if (rest == "time")
+        {
+            // The clock low-latency DASH players set theirs by (UTCTiming): never cached.
+            response.ContentType = "text/plain";
+            response.Headers.CacheControl = "no-store";
+            await WriteTextAsync(context, time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), cancel);
+            return true;
+        }
+
         var parts = rest.Split('/');
         if (parts.Length != 2 || title.Track(parts[0]) is not { } track)
         {
@@ -116,6 +131,21 @@ internal sealed class LiveOrigin(LiveRegistry registry, TimeProvider time)
         context.Response.ContentType = PlaylistContentType;
         context.Response.Headers.CacheControl = "public, max-age=60";
         await WriteTextAsync(context, master!, cancel);
+    }
+
+    private async Task MpdAsync(HttpContext context, LiveTitle title, CancellationToken cancel)
+    {
+        if (!await HoldAsync(title, null, () => title.Tracks.All(t => t.FirstStart is not null), cancel))
+        {
+            Unavailable(context.Response, title);
+            return;
+        }
+
+        var request = context.Request;
+        var timeUrl = $"{request.Scheme}://{request.Host}/{title.Id}/time";
+        context.Response.ContentType = "application/dash+xml";
+        context.Response.Headers.CacheControl = title.Ended ? "public, max-age=60" : $"public, max-age={Math.Max(1, (int)title.Settings.PartSeconds)}";
+        await WriteTextAsync(context, LiveDash.Write(title, time.GetUtcNow(), timeUrl), cancel);
     }
 
     // RFC 8216bis 6.2.5.2: hold until the playlist holds segment M (or part P of it, or later), refuse what is too

@@ -95,6 +95,9 @@ internal sealed class LiveTrack
 
     public TrackInfo? Track { get; private set; }
 
+    /// <summary>Media time (track ticks) the first segment started at; kept after the window moves past it.</summary>
+    public ulong? FirstStart { get; private set; }
+
     public byte[]? Init { get; private set; }
 
     public bool Ended
@@ -153,6 +156,7 @@ internal sealed class LiveTrack
             if (_open is null || (fragment.StartsWithSync && fragment.Start >= _open.Start + segmentTicks - (fragment.Duration / 2)))
             {
                 CloseSegment(fragment.Start);
+                FirstStart ??= fragment.Start;
                 _open = new LiveSegment(_nextMsn++, fragment.Start, _programDateTime((double)fragment.Start / track.Timescale));
                 _segments.Add(_open);
                 Trim(track.Timescale);

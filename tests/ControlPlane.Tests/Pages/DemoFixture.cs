@@ -2,7 +2,7 @@ using Edge.Testing;
 
 namespace Edge.ControlPlane.Tests.Pages;
 
-/// <summary>One run of the README's main command shared by the browser tests: the title is encoded once, and a live title runs beside it.</summary>
+/// <summary>One run of the README's main command shared by the browser tests: the title is encoded once.</summary>
 public sealed class DemoFixture : IAsyncLifetime
 {
     /// <summary>The demo's segment duration (<c>--segment-duration 2</c>).</summary>
@@ -13,7 +13,31 @@ public sealed class DemoFixture : IAsyncLifetime
     public DemoCdn Demo { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
-        Demo = await DemoCdn.StartAsync(_directory.Path, sourceSeconds: 30, patience: TimeSpan.FromMinutes(8), live: true);
+        Demo = await DemoCdn.StartAsync(_directory.Path, sourceSeconds: 30, patience: TimeSpan.FromMinutes(8));
+
+    public async Task DisposeAsync()
+    {
+        if (Demo is not null)
+        {
+            await Demo.DisposeAsync();
+        }
+
+        _directory.Dispose();
+    }
+}
+
+/// <summary>
+/// The demo with <c>--live</c> for the live player tests, started when they run (the demo tests run one after
+/// another): they kill edges of their own, not the shared demo's.
+/// </summary>
+public sealed class LiveDemoFixture : IAsyncLifetime
+{
+    private readonly TempDirectory _directory = new();
+
+    public DemoCdn Demo { get; private set; } = null!;
+
+    public async Task InitializeAsync() =>
+        Demo = await DemoCdn.StartAsync(_directory.Path, sourceSeconds: 4, patience: TimeSpan.FromMinutes(8), live: true);
 
     public async Task DisposeAsync()
     {
