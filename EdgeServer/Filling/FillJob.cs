@@ -28,6 +28,12 @@ internal sealed class FillJob
 
     public string State { get; set; } = FillStates.Queued;
 
+    /// <summary>
+    /// The title is live (a media playlist without <c>EXT-X-ENDLIST</c>, a dynamic MPD): what is listed now is
+    /// fetched, and the folder is not pinned, so the event's parts age out of the cache like any others.
+    /// </summary>
+    public bool Live { get; set; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset? StartedAt { get; set; }

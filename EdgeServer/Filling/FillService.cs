@@ -142,7 +142,14 @@ internal sealed partial class FillService : BackgroundService
             List<string> references;
             try
             {
-                references = ManifestReader.References(manifest, System.Text.Encoding.UTF8.GetString(body!));
+                var text = System.Text.Encoding.UTF8.GetString(body!);
+                references = ManifestReader.References(manifest, text);
+                if (!job.Live && ManifestReader.IsLive(manifest, text))
+                {
+                    // A live title grows for as long as the event runs: pinned, its parts would fill the disk.
+                    job.Live = true;
+                    _cache.Unpin(job.Prefix);
+                }
             }
             catch (Exception ex) when (ex is FormatException or System.Xml.XmlException or OverflowException)
             {

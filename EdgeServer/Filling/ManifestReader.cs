@@ -13,6 +13,13 @@ internal static partial class ManifestReader
     public static bool IsManifest(string key) =>
         key.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase) || key.EndsWith(".mpd", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Whether the manifest is live: an HLS media playlist without <c>EXT-X-ENDLIST</c>, or a dynamic MPD.</summary>
+    public static bool IsLive(string key, string text) =>
+        key.EndsWith(".mpd", StringComparison.OrdinalIgnoreCase)
+            ? text.Contains("type=\"dynamic\"", StringComparison.Ordinal)
+            : (text.Contains("#EXTINF", StringComparison.Ordinal) || text.Contains("#EXT-X-PART:", StringComparison.Ordinal))
+              && !text.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal);
+
     /// <summary>Paths referenced by the manifest at <paramref name="key"/>; references to other hosts are left out.</summary>
     public static List<string> References(string key, string text) =>
         key.EndsWith(".mpd", StringComparison.OrdinalIgnoreCase) ? Dash(key, text) : Hls(key, text);

@@ -186,6 +186,32 @@ public sealed class FillTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    [Fact]
+    public async Task Fill_LiveTitle_FetchesWhatIsListedButPinsNothing()
+    {
+        _origin.Add("/ev/master.m3u8", System.Text.Encoding.UTF8.GetBytes("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\n360p/index.m3u8\n"), "application/vnd.apple.mpegurl");
+        _origin.Add("/ev/360p/index.m3u8", new OriginObject
+        {
+            Body = System.Text.Encoding.UTF8.GetBytes("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PART-INF:PART-TARGET=0.5\n#EXT-X-MEDIA-SEQUENCE:7\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:2.0,\nseg7.m4s\n#EXT-X-PART:DURATION=0.5,URI=\"part800.m4s\",INDEPENDENT=YES\n"),
+            ContentType = "application/vnd.apple.mpegurl",
+            CacheControl = "public, max-age=1",
+        });
+        foreach (var name in (string[])["init.mp4", "seg7.m4s", "part800.m4s"])
+        {
+            _origin.Add("/ev/360p/" + name, [1, 2, 3], "video/iso.segment");
+        }
+
+        await using var edge = await EdgeHost.StartAsync(_origin.Url, CacheDir, nodeId: "edge-live");
+        var job = await FillAsync(edge, "/ev/master.m3u8");
+
+        Assert.Equal("done", job.GetProperty("state").GetString());
+        Assert.True(job.GetProperty("live").GetBoolean());
+        Assert.Equal(5, job.GetProperty("objectsDone").GetInt32());
+        Assert.Empty((await edge.Client.GetFromJsonAsync<string[]>("/admin/pins"))!);
+        using var part = await edge.Client.GetAsync("/ev/360p/part800.m4s");
+        Assert.Equal("edge-live; hit", string.Join(", ", part.Headers.GetValues("Cache-Status")));
+    }
+
     private static async Task<JsonElement> FillAsync(EdgeHost edge, string manifest)
     {
         using var started = await edge.Client.PostAsJsonAsync("/admin/fills", new { manifest });

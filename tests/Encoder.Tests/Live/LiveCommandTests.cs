@@ -41,6 +41,11 @@ public sealed partial class LiveCommandTests
             "-map", "0:v:0", "-map", "0:a:0", "-t", "2", "-f", "null", "-");
         Assert.True(code == 0, output);
 
+        // And a DASH client nobody here wrote plays the low-latency MPD over the same segments.
+        (code, output) = await Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-loglevel", "error", "-i", $"{process.Url}/ev/manifest.mpd",
+            "-map", "0:v:0", "-map", "0:a:0", "-t", "2", "-f", "null", "-");
+        Assert.True(code == 0, output);
+
         process.Interrupt();
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("published as VOD", process.Output, StringComparison.Ordinal);
