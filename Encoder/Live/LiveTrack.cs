@@ -353,8 +353,9 @@ internal sealed class LiveTrack
                 var segment = _segments[i];
                 builder.Append(CultureInfo.InvariantCulture, $"#EXT-X-PROGRAM-DATE-TIME:{segment.ProgramDateTime.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}\n");
 
-                // Parts are listed for the last three target durations, where a player at the live edge needs them.
-                if (end - ((segment.Start + segment.Duration) / timescale) <= 3 * target)
+                // Parts are listed for segments that start within three target durations of the end, where a player
+                // at the live edge needs them, and no further back (RFC 8216bis 4.4.4.9).
+                if (end - (segment.Start / timescale) <= 3 * target)
                 {
                     foreach (var part in segment.Parts)
                     {

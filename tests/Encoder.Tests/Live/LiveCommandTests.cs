@@ -41,6 +41,20 @@ public sealed partial class LiveCommandTests
             "-map", "0:v:0", "-map", "0:a:0", "-t", "2", "-f", "null", "-");
         Assert.True(code == 0, output);
 
+        // hls-parser from npm, in strict mode, reads the multivariant playlist, a media playlist and a delta update.
+        var parsed = await HlsParserAsync(
+            $"{process.Url}/ev/master.m3u8", $"{process.Url}/ev/108p/index.m3u8", $"{process.Url}/ev/72p/index.m3u8?_HLS_msn={next}&_HLS_part=0&_HLS_skip=YES");
+        Assert.Equal(2, parsed[0].GetProperty("variants").GetInt32());
+        foreach (var media in parsed.Skip(1))
+        {
+            Assert.True(media.GetProperty("canBlockReload").GetBoolean());
+            Assert.Equal(0.25, media.GetProperty("partTarget").GetDouble());
+            Assert.True(media.GetProperty("parts").GetInt32() > 0);
+            Assert.Equal(1, media.GetProperty("preloadHints").GetInt32());
+            Assert.Equal(2, media.GetProperty("renditionReports").GetInt32());
+            Assert.Equal(media.GetProperty("segments").GetInt32(), media.GetProperty("programDateTimes").GetInt32());
+        }
+
         // And a DASH client nobody here wrote plays the low-latency MPD over the same segments.
         (code, output) = await Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-loglevel", "error", "-i", $"{process.Url}/ev/manifest.mpd",
             "-map", "0:v:0", "-map", "0:a:0", "-t", "2", "-f", "null", "-");
@@ -73,6 +87,29 @@ public sealed partial class LiveCommandTests
         Assert.Equal(2, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains(named, process.Output, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Path));
+    }
+
+    private static async Task<List<System.Text.Json.JsonElement>> HlsParserAsync(params string[] urls)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("node")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepositoryFiles.Root,
+        };
+        info.ArgumentList.Add(RepositoryFiles.PathOf("tests/Encoder.Tests/Live/hls-parse.mjs"));
+        foreach (var url in urls)
+        {
+            info.ArgumentList.Add(url);
+        }
+
+        using var node = System.Diagnostics.Process.Start(info)!;
+        var stderr = node.StandardError.ReadToEndAsync();
+        var stdout = await node.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        await node.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(node.ExitCode == 0, "hls-parser refused a playlist: " + await stderr);
+        return [.. System.Text.Json.JsonDocument.Parse(stdout).RootElement.EnumerateArray().Select(e => e.Clone())];
     }
 
     [GeneratedRegex(@"#EXT-X-MEDIA-SEQUENCE:(\d+)")]
