@@ -72,6 +72,37 @@ public sealed partial class LiveCommandTests
         Assert.True(code == 0, output);
     }
 
+    [Fact]
+    public async Task Live_SrtPush_EncodedAsItArrivesAndPublishedWhenItEnds()
+    {
+        using var temp = new TempDirectory();
+        var content = Path.Combine(temp.Path, "content");
+        var port = FreePort.Next();
+        await using var process = await HostProcess.StartAsync("Encoder.dll",
+            "live", "--content", content, "--title", "pushed", "--source", $"srt://127.0.0.1:{port}", "--ladder", "128x72@100k",
+            "--segment-duration", "1", "--part-duration", "0.25", "--dvr", "8", "--preset", "ultrafast", "--exit-at-end", "--urls=http://127.0.0.1:0");
+
+        // A contribution encoder (ffmpeg here; OBS does the same) pushes six seconds of MPEG-TS over SRT.
+        var push = Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
+            "-re", "-f", "lavfi", "-i", "sine=frequency=500:sample_rate=48000", "-t", "6",
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-c:a", "aac", "-f", "mpegts", $"srt://127.0.0.1:{port}?mode=caller");
+        using var client = new HttpClient { BaseAddress = new Uri(process.Url), Timeout = TimeSpan.FromSeconds(30) };
+        await Poll.UntilAsync(async () =>
+        {
+            using var response = await client.GetAsync("/pushed/72p/index.m3u8");
+            return response.StatusCode == HttpStatusCode.OK && (await response.Content.ReadAsStringAsync()).Contains("#EXT-X-PART:", StringComparison.Ordinal);
+        }, "parts of the pushed stream", TimeSpan.FromSeconds(60));
+
+        var (code, output) = await push;
+        Assert.True(code == 0, output);
+
+        // The push ended: the event is published as VOD and the command exits.
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        var vod = await File.ReadAllTextAsync(Path.Combine(content, "pushed", "72p", "index.m3u8"));
+        Assert.EndsWith("#EXT-X-ENDLIST\n", vod, StringComparison.Ordinal);
+        Assert.True(Regex.Count(vod, "#EXTINF") >= 4, vod);
+    }
+
     [Theory]
     [InlineData("--part-duration", "1.5", "--part-duration")]
     [InlineData("--segment-duration", "30", "--segment-duration")]
