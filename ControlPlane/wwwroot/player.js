@@ -208,7 +208,8 @@
     player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => {
       if (player.isDynamic()) {
         status.live = true;
-        status.lowLatency = !!player.getSettings().streaming.lowLatencyEnabled;
+        // dash.js turns low-latency mode on by itself for an MPD with availabilityTimeComplete=false.
+        status.lowLatency = typeof player.getLowLatencyModeEnabled === 'function' && player.getLowLatencyModeEnabled();
         log('live');
       }
     });

@@ -47,6 +47,7 @@ public sealed class LivePlayerPageTests(LiveDemoFixture live) : IClassFixture<Li
         var status = result.GetProperty("status");
         Assert.StartsWith("dash.js", status.GetProperty("engine").GetString(), StringComparison.Ordinal);
         Assert.Equal("playing", status.GetProperty("state").GetString());
+        Assert.True(result.GetProperty("lowLatency").GetBoolean());
         Assert.True(result.GetProperty("played").GetDouble() >= 19);
         Assert.StartsWith("edge-", status.GetProperty("node").GetString(), StringComparison.Ordinal);
         Assert.True(result.GetProperty("latencyP50").GetDouble() <= 6.0, "dash.js latency " + result.GetProperty("latencyP50"));
