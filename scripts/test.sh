@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh --tests
 mkdir -p TestResults
+# The npm packages first: the build would fetch them too, but test projects start while others still build, and
+# a test that runs node (hls-parser) must not find node_modules half written.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 log=TestResults/test-output.log
 status=0
 dotnet test Edge.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
