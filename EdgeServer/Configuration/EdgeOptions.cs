@@ -258,6 +258,13 @@ public sealed class FillOptions
     /// <summary>Objects a fill fetches at once.</summary>
     /// <remarks>Defaults to 4.</remarks>
     public int Concurrency { get; set; } = 4;
+
+    /// <summary>
+    /// Longest a fill of a live title keeps following its playlists (reading them again as they grow and fetching what
+    /// they add) when the event does not end first.
+    /// </summary>
+    /// <remarks>Defaults to 24 hours: longer than any event, short enough that a forgotten job stops by itself.</remarks>
+    public TimeSpan LiveFollowLimit { get; set; } = TimeSpan.FromHours(24);
 }
 
 /// <summary>Which objects may enter the disk cache (<c>Edge:Admission:*</c>).</summary>

@@ -239,6 +239,11 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             failures.Add($"{Prefix}Fill:{nameof(FillOptions.Concurrency)} must be between 1 and 64 (got {options.Fill.Concurrency})");
         }
 
+        if (options.Fill.LiveFollowLimit <= TimeSpan.Zero || options.Fill.LiveFollowLimit > TimeSpan.FromDays(30))
+        {
+            failures.Add($"{Prefix}Fill:{nameof(FillOptions.LiveFollowLimit)} must be more than 0 and at most 30 days (got {options.Fill.LiveFollowLimit})");
+        }
+
         if (!FillWindow.TryParse(options.Fill.Window, out _))
         {
             failures.Add($"{Prefix}Fill:{nameof(FillOptions.Window)} '{options.Fill.Window}' must be empty or a daily window like 02:00-14:00");

@@ -6,6 +6,9 @@ internal static class FillStates
     public const string Queued = "queued";
     public const string WaitingForWindow = "waiting-for-window";
     public const string Running = "running";
+
+    /// <summary>A live title's listed objects are stored; its playlists are read again as they grow.</summary>
+    public const string Following = "following";
     public const string Done = "done";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
@@ -13,7 +16,10 @@ internal static class FillStates
     public static bool IsFinished(string state) => state is Done or Failed or Cancelled;
 }
 
-/// <summary>One proactive fill: a title's manifest tree and every segment of every rendition, pinned.</summary>
+/// <summary>
+/// One proactive fill: a title's manifest tree and every segment of every rendition, pinned; for a live title, what
+/// its playlists list and then add for as long as the event runs.
+/// </summary>
 internal sealed class FillJob
 {
     private const int MaxErrors = 20;
@@ -29,10 +35,13 @@ internal sealed class FillJob
     public string State { get; set; } = FillStates.Queued;
 
     /// <summary>
-    /// The title is live (a media playlist without <c>EXT-X-ENDLIST</c>, a dynamic MPD): what is listed now is
-    /// fetched, and the folder is not pinned, so the event's parts age out of the cache like any others.
+    /// The title is live (a media playlist without <c>EXT-X-ENDLIST</c>, a dynamic MPD): its playlists are followed
+    /// until the event ends, and the folder is not pinned, so the event's parts age out of the cache like any others.
     /// </summary>
     public bool Live { get; set; }
+
+    /// <summary>Rounds of reading a live title's playlists again while the job follows them.</summary>
+    public int Reloads { get; set; }
 
     public DateTimeOffset CreatedAt { get; init; }
 

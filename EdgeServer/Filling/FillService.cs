@@ -15,6 +15,7 @@ namespace Edge.EdgeServer.Filling;
 /// Proactive fill: walks a title's manifest tree from the fill source and stores every object, pinned, so the first
 /// viewer gets hits. Jobs are kept in <c>fills.json</c> and resume after a restart (objects already present are not
 /// fetched again), run one at a time inside <c>Edge:Fill:Window</c>, and are paced to <c>Edge:Fill:MaxBytesPerSecond</c>.
+/// A live title's playlists are then followed in the background until the event ends (see FillService.Follow.cs).
 /// </summary>
 internal sealed partial class FillService : BackgroundService
 {
@@ -94,11 +95,12 @@ internal sealed partial class FillService : BackgroundService
                 continue;
             }
 
-            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             _running[job.Id] = cancel;
+            Dictionary<string, HashSet<string>>? live = null;
             try
             {
-                await RunAsync(job, cancel.Token);
+                live = await RunAsync(job, cancel.Token);
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
@@ -106,13 +108,25 @@ internal sealed partial class FillService : BackgroundService
             }
             finally
             {
-                _running.TryRemove(job.Id, out _);
+                if (live is null)
+                {
+                    _running.TryRemove(job.Id, out _);
+                    cancel.Dispose();
+                }
+
                 Save();
+            }
+
+            if (live is not null)
+            {
+                // An event runs for hours: following it must not hold up the jobs queued behind it.
+                _ = FollowAsync(job, live, cancel);
             }
         }
     }
 
-    private async Task RunAsync(FillJob job, CancellationToken cancellationToken)
+    /// <summary>Stores the title's manifest tree; for a live title, returns its live manifests with what each lists, to follow.</summary>
+    private async Task<Dictionary<string, HashSet<string>>?> RunAsync(FillJob job, CancellationToken cancellationToken)
     {
         await WaitForWindowAsync(job, cancellationToken);
         job.State = FillStates.Running;
@@ -122,6 +136,7 @@ internal sealed partial class FillService : BackgroundService
 
         // Manifests first, one by one: each names the next level. Then the media, several at a time.
         var media = new List<string>();
+        var live = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         var manifests = new Queue<string>([job.Manifest]);
         var seen = new HashSet<string>(StringComparer.Ordinal) { job.Manifest };
         while (manifests.TryDequeue(out var manifest))
@@ -143,12 +158,16 @@ internal sealed partial class FillService : BackgroundService
             try
             {
                 var text = System.Text.Encoding.UTF8.GetString(body!);
-                references = ManifestReader.References(manifest, text);
-                if (!job.Live && ManifestReader.IsLive(manifest, text))
+                references = ManifestReader.References(manifest, text, _time.GetUtcNow());
+                if (ManifestReader.IsLive(manifest, text))
                 {
-                    // A live title grows for as long as the event runs: pinned, its parts would fill the disk.
-                    job.Live = true;
-                    _cache.Unpin(job.Prefix);
+                    live[manifest] = [.. references];
+                    if (!job.Live)
+                    {
+                        // A live title grows for as long as the event runs: pinned, its parts would fill the disk.
+                        job.Live = true;
+                        _cache.Unpin(job.Prefix);
+                    }
                 }
             }
             catch (Exception ex) when (ex is FormatException or System.Xml.XmlException or OverflowException)
@@ -177,7 +196,18 @@ internal sealed partial class FillService : BackgroundService
             await FetchAsync(job, key, token);
         });
 
-        job.State = job.ObjectsFailed == 0 ? FillStates.Done : FillStates.Failed;
+        if (live.Count > 0)
+        {
+            return live;
+        }
+
+        Finish(job);
+        return null;
+    }
+
+    private void Finish(FillJob job, string? state = null)
+    {
+        job.State = state ?? (job.ObjectsFailed == 0 ? FillStates.Done : FillStates.Failed);
         job.FinishedAt = _time.GetUtcNow();
         _metrics.FillJobs.WithLabels(job.State).Inc();
         LogFinished(_logger, job.Id, job.State, job.ObjectsDone, job.ObjectsTotal, job.BytesFetched);

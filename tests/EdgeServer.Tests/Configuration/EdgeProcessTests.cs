@@ -20,6 +20,7 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:Fill:Window", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Fill:Window=2am-2pm")]
     [InlineData("Edge:Fill:Concurrency", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Fill:Concurrency=0")]
     [InlineData("Edge:Fill:MaxBytesPerSecond", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Fill:MaxBytesPerSecond=-1")]
+    [InlineData("Edge:Fill:LiveFollowLimit", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Fill:LiveFollowLimit=00:00:00")]
     [InlineData("Edge:Admission:DoorkeeperWindow", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Admission:DoorkeeperWindow=-00:01:00")]
     [InlineData("Edge:MemoryCacheMaxBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:MemoryCacheMaxBytes=-1")]
     [InlineData("Edge:Limits:MaxRequestLineBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Limits:MaxRequestLineBytes=1000")]

@@ -187,29 +187,98 @@ public sealed class FillTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Fill_LiveTitle_FetchesWhatIsListedButPinsNothing()
+    public async Task Fill_LiveTitle_FollowsThePlaylistUntilTheEventEndsAndPinsNothing()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         _origin.Add("/ev/master.m3u8", System.Text.Encoding.UTF8.GetBytes("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\n360p/index.m3u8\n"), "application/vnd.apple.mpegurl");
-        _origin.Add("/ev/360p/index.m3u8", new OriginObject
+        LivePlaylist(segments: 1, ended: false);
+        foreach (var name in (string[])["init.mp4", "seg7.m4s", "part800.m4s", "seg8.m4s", "part900.m4s"])
         {
-            Body = System.Text.Encoding.UTF8.GetBytes("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PART-INF:PART-TARGET=0.5\n#EXT-X-MEDIA-SEQUENCE:7\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:2.0,\nseg7.m4s\n#EXT-X-PART:DURATION=0.5,URI=\"part800.m4s\",INDEPENDENT=YES\n"),
-            ContentType = "application/vnd.apple.mpegurl",
-            CacheControl = "public, max-age=1",
+            _origin.Add("/ev/360p/" + name, [1, 2, 3], "video/iso.segment");
+        }
+
+        await using var edge = await EdgeHost.StartAsync(_origin.Url, CacheDir, time, nodeId: "edge-live");
+        using var started = await edge.Client.PostAsJsonAsync("/admin/fills", new { manifest = "/ev/master.m3u8" });
+        var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        // What is listed now is stored, and the job stays on the event.
+        await WaitUntilAsync(async () => await JobAsync(edge, id) is var job && job.GetProperty("state").GetString() == "following" && job.GetProperty("objectsDone").GetInt32() == 5);
+        Assert.True((await JobAsync(edge, id)).GetProperty("live").GetBoolean());
+        Assert.Empty((await edge.Client.GetFromJsonAsync<string[]>("/admin/pins"))!);
+
+        // The event goes on: once the stored playlist is stale the job reads it again and stores what it adds.
+        LivePlaylist(segments: 2, ended: false);
+        await WaitUntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(500));
+            return (await JobAsync(edge, id)).GetProperty("objectsDone").GetInt32() == 7;
         });
+        Assert.Equal(1, _origin.RequestCount("/ev/360p/seg8.m4s"));
+        using (var segment = await edge.Client.GetAsync("/ev/360p/seg8.m4s"))
+        {
+            Assert.Equal("edge-live; hit", string.Join(", ", segment.Headers.GetValues("Cache-Status")));
+        }
+
+        Assert.Equal(1, _origin.RequestCount("/ev/360p/seg8.m4s"));
+
+        // The event ends: the job is done, having read the playlist only as often as it went stale.
+        LivePlaylist(segments: 2, ended: true);
+        await WaitUntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(500));
+            return (await JobAsync(edge, id)).GetProperty("state").GetString() == "done";
+        });
+        var done = await JobAsync(edge, id);
+        Assert.Equal(7, done.GetProperty("objectsDone").GetInt32());
+        Assert.True(done.GetProperty("reloads").GetInt32() >= 2);
+        Assert.True(_origin.RequestCount("/ev/360p/index.m3u8") <= done.GetProperty("reloads").GetInt32() + 1);
+        Assert.Empty((await edge.Client.GetFromJsonAsync<string[]>("/admin/pins"))!);
+    }
+
+    [Fact]
+    public async Task Fill_LivePlaylistGone_FollowingStopsAndTheJobFails()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        _origin.Add("/ev/master.m3u8", System.Text.Encoding.UTF8.GetBytes("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\n360p/index.m3u8\n"), "application/vnd.apple.mpegurl");
+        LivePlaylist(segments: 1, ended: false);
         foreach (var name in (string[])["init.mp4", "seg7.m4s", "part800.m4s"])
         {
             _origin.Add("/ev/360p/" + name, [1, 2, 3], "video/iso.segment");
         }
 
-        await using var edge = await EdgeHost.StartAsync(_origin.Url, CacheDir, nodeId: "edge-live");
-        var job = await FillAsync(edge, "/ev/master.m3u8");
+        await using var edge = await EdgeHost.StartAsync(_origin.Url, CacheDir, time, nodeId: "edge-live");
+        using var started = await edge.Client.PostAsJsonAsync("/admin/fills", new { manifest = "/ev/master.m3u8" });
+        var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await WaitUntilAsync(async () => (await JobAsync(edge, id)).GetProperty("state").GetString() == "following");
 
-        Assert.Equal("done", job.GetProperty("state").GetString());
-        Assert.True(job.GetProperty("live").GetBoolean());
-        Assert.Equal(5, job.GetProperty("objectsDone").GetInt32());
-        Assert.Empty((await edge.Client.GetFromJsonAsync<string[]>("/admin/pins"))!);
-        using var part = await edge.Client.GetAsync("/ev/360p/part800.m4s");
-        Assert.Equal("edge-live; hit", string.Join(", ", part.Headers.GetValues("Cache-Status")));
+        _origin.Add("/ev/360p/index.m3u8", new OriginObject { Body = "gone\n"u8.ToArray(), StatusCode = 404, CacheControl = "no-store" });
+        await WaitUntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return (await JobAsync(edge, id)).GetProperty("state").GetString() == "failed";
+        });
+
+        var job = await JobAsync(edge, id);
+        Assert.Contains(job.GetProperty("errors").EnumerateArray(), e => e.GetString()!.Contains("/ev/360p/index.m3u8: stopped following", StringComparison.Ordinal));
+    }
+
+    // A live playlist from segment 7 (2 s each, parts of 0.5 s numbered 800, 900...), fresh for a second; each version
+    // has its own Last-Modified, as an origin's file would.
+    private void LivePlaylist(int segments, bool ended)
+    {
+        var text = new System.Text.StringBuilder("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PART-INF:PART-TARGET=0.5\n#EXT-X-MEDIA-SEQUENCE:7\n#EXT-X-MAP:URI=\"init.mp4\"\n");
+        for (var i = 0; i < segments; i++)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"#EXT-X-PART:DURATION=0.5,URI=\"part{8 + i}00.m4s\",INDEPENDENT=YES\n#EXTINF:2.0,\nseg{7 + i}.m4s\n");
+        }
+
+        _origin.Add("/ev/360p/index.m3u8", new OriginObject
+        {
+            Body = System.Text.Encoding.UTF8.GetBytes(text.Append(ended ? "#EXT-X-ENDLIST\n" : "").ToString()),
+            ContentType = "application/vnd.apple.mpegurl",
+            CacheControl = "public, max-age=1",
+            LastModified = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero).AddSeconds((segments * 2) + (ended ? 1 : 0)),
+        });
     }
 
     private static async Task<JsonElement> FillAsync(EdgeHost edge, string manifest)

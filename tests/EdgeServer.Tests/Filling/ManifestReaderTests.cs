@@ -64,4 +64,61 @@ public class ManifestReaderTests
     {
         Assert.ThrowsAny<System.Xml.XmlException>(() => ManifestReader.References("/t/m.mpd", "<!DOCTYPE MPD [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><MPD/>"));
     }
+
+    [Theory]
+    [InlineData("/t/v/index.m3u8", "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PART-INF:PART-TARGET=0.334\n", 334)]
+    [InlineData("/t/v/index.m3u8", "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\ns.m4s\n", 3000)]
+    [InlineData("/t/v/index.m3u8", "#EXTM3U\n#EXT-X-TARGETDURATION:60\n", 10_000)]
+    [InlineData("/t/v/index.m3u8", "#EXTM3U\n#EXT-X-PART-INF:PART-TARGET=0.01\n", 250)]
+    [InlineData("/t/v/index.m3u8", "#EXTM3U\n#EXT-X-TARGETDURATION:nonsense\n", 1000)]
+    [InlineData("/t/live.mpd", "<MPD type=\"dynamic\" minimumUpdatePeriod=\"PT2S\"/>", 2000)]
+    [InlineData("/t/live.mpd", "<MPD type=\"dynamic\" minimumUpdatePeriod=\"P1Y\"/>", 10_000)]
+    [InlineData("/t/live.mpd", "<MPD type=\"dynamic\" minimumUpdatePeriod=\"soon\"/>", 1000)]
+    public void ReloadInterval_WhatTheManifestSays_BoundedMilliseconds(string key, string text, int milliseconds)
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), ManifestReader.ReloadInterval(key, text));
+    }
+
+    [Fact]
+    public void References_DynamicMpdWithNumberTemplate_SegmentsCompleteNowWithinTheTimeShiftWindow()
+    {
+        const string mpd = """
+            <?xml version="1.0"?>
+            <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="2026-12-05T10:00:00Z" timeShiftBufferDepth="PT6S">
+              <Period start="PT0S">
+                <AdaptationSet contentType="video">
+                  <SegmentTemplate timescale="90000" duration="180000" startNumber="100" initialization="$RepresentationID$/init.mp4" media="$RepresentationID$/seg$Number$.m4s"/>
+                  <Representation id="360p" bandwidth="400000"/>
+                </AdaptationSet>
+              </Period>
+            </MPD>
+            """;
+
+        // 61 s in: 30 segments of 2 s are complete (100 to 129); the last 6 s of them are 127 to 129.
+        var now = new DateTimeOffset(2026, 12, 5, 10, 1, 1, TimeSpan.Zero);
+
+        Assert.Equal(
+            ["/t/360p/init.mp4", "/t/360p/seg127.m4s", "/t/360p/seg128.m4s", "/t/360p/seg129.m4s"],
+            ManifestReader.References("/t/live.mpd", mpd, now));
+        Assert.Equal(["/t/360p/init.mp4"], ManifestReader.References("/t/live.mpd", mpd, now.AddMinutes(-2)));
+    }
+
+    [Fact]
+    public void References_TemplateNamingBillionsOfSegments_FormatException()
+    {
+        const string mpd = """
+            <?xml version="1.0"?>
+            <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT1000000H">
+              <Period>
+                <AdaptationSet contentType="video">
+                  <SegmentTemplate timescale="1000" duration="1" media="s$Number$.m4s"/>
+                  <Representation id="v" bandwidth="1"/>
+                </AdaptationSet>
+              </Period>
+            </MPD>
+            """;
+
+        var error = Assert.Throws<FormatException>(() => ManifestReader.References("/t/x.mpd", mpd));
+        Assert.Contains("more than 100000 objects", error.Message, StringComparison.Ordinal);
+    }
 }
