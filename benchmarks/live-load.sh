@@ -24,7 +24,7 @@ trap cleanup EXIT
 dotnet build Edge.sln -c Release -v quiet -nologo >/dev/null
 mkdir -p "$work/content" "$work/cache"
 dotnet Encoder/bin/Release/net10.0/Encoder.dll live --content "$work/content" --title ev --ladder "$ladder" \
-  --urls "http://127.0.0.1:$port" >"$work/origin.log" 2>&1 &
+  --urls "http://127.0.0.1:$port" --Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information >"$work/origin.log" 2>&1 &
 pids+=($!)
 dotnet EdgeServer/bin/Release/net10.0/EdgeServer.dll --urls "http://127.0.0.1:$((port + 1))" --Edge:CacheDirectory="$work/cache" \
   --Edge:OriginUrl="http://127.0.0.1:$port" --Edge:NodeId=edge-live --Edge:Limits:MaxConnectionsPerClient=0 \

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.StaticFiles;
 using Edge.Encoder.Live;
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Logging;
 
 namespace Edge.Encoder.Origin;
 
@@ -32,6 +33,10 @@ public static class OriginHost
 
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        // A live origin answers several requests a second per viewer: a line for each would drown what matters.
+        // Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information turns them back on.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var app = builder.Build();
 
         var types = new FileExtensionContentTypeProvider();
