@@ -2,7 +2,8 @@ namespace Edge.Encoder.Live;
 
 /// <summary>
 /// The bytes of a part or segment that the encoder is still writing: appended to, never changed, read by any
-/// number of responses that each send what is there and wait for more until the object is complete.
+/// number of responses that each send what is there and wait for more until the object is complete. Fragments are
+/// appended whole, so even a source that breaks leaves whole media: the track completes the buffer with what it holds.
 /// </summary>
 internal sealed class GrowingBuffer
 {
@@ -10,7 +11,6 @@ internal sealed class GrowingBuffer
     private byte[] _bytes;
     private int _length;
     private bool _complete;
-    private bool _abandoned;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public GrowingBuffer(int capacity = 16 * 1024) => _bytes = new byte[Math.Max(256, capacity)];
@@ -37,24 +37,12 @@ internal sealed class GrowingBuffer
         }
     }
 
-    /// <summary>True once the encoder stopped before finishing it: readers end without the rest.</summary>
-    public bool IsAbandoned
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _abandoned;
-            }
-        }
-    }
-
     public void Append(ReadOnlySpan<byte> data)
     {
         TaskCompletionSource changed;
         lock (_gate)
         {
-            if (_complete || _abandoned)
+            if (_complete)
             {
                 throw new InvalidOperationException("the buffer is no longer being written");
             }
@@ -75,9 +63,22 @@ internal sealed class GrowingBuffer
         changed.TrySetResult();
     }
 
-    public void Complete() => End(abandoned: false);
+    public void Complete()
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            if (_complete)
+            {
+                return;
+            }
 
-    public void Abandon() => End(abandoned: true);
+            _complete = true;
+            changed = Swap();
+        }
+
+        changed.TrySetResult();
+    }
 
     /// <summary>The whole content, once complete.</summary>
     public ReadOnlyMemory<byte> Completed
@@ -91,24 +92,19 @@ internal sealed class GrowingBuffer
         }
     }
 
-    /// <summary>
-    /// Writes the content to <paramref name="write"/> as it grows, until it is complete. Returns false when the
-    /// encoder abandoned it, so the response can be cut rather than look complete.
-    /// </summary>
-    public async Task<bool> CopyToAsync(Func<ReadOnlyMemory<byte>, CancellationToken, Task> write, CancellationToken cancellationToken)
+    /// <summary>Writes the content to <paramref name="write"/> as it grows, until it is complete.</summary>
+    public async Task CopyToAsync(Func<ReadOnlyMemory<byte>, CancellationToken, Task> write, CancellationToken cancellationToken)
     {
         var sent = 0;
         while (true)
         {
             ReadOnlyMemory<byte> chunk;
             bool complete;
-            bool abandoned;
             Task changed;
             lock (_gate)
             {
                 chunk = _bytes.AsMemory(sent, _length - sent);
                 complete = _complete;
-                abandoned = _abandoned;
                 changed = _changed.Task;
             }
 
@@ -121,34 +117,11 @@ internal sealed class GrowingBuffer
 
             if (complete)
             {
-                return true;
-            }
-
-            if (abandoned)
-            {
-                return false;
+                return;
             }
 
             await changed.WaitAsync(cancellationToken);
         }
-    }
-
-    private void End(bool abandoned)
-    {
-        TaskCompletionSource changed;
-        lock (_gate)
-        {
-            if (_complete || _abandoned)
-            {
-                return;
-            }
-
-            _complete = !abandoned;
-            _abandoned = abandoned;
-            changed = Swap();
-        }
-
-        changed.TrySetResult();
     }
 
     private TaskCompletionSource Swap()

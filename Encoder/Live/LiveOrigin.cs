@@ -305,15 +305,11 @@ internal sealed class LiveOrigin(LiveRegistry registry, TimeProvider time)
             return;
         }
 
-        var whole = await bytes.CopyToAsync(async (chunk, token) =>
+        await bytes.CopyToAsync(async (chunk, token) =>
         {
             await response.Body.WriteAsync(chunk, token);
             await response.Body.FlushAsync(token);
         }, cancel);
-        if (!whole)
-        {
-            context.Abort();
-        }
     }
 
     private async Task<bool> HoldAsync(LiveTitle title, LiveTrack? track, Func<bool> ready, CancellationToken cancel)
