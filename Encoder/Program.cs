@@ -18,6 +18,7 @@ const string Usage = """
           --audio-bitrate <bits/s>                   AAC stereo rate (default 128000)
           --replace                                  replace a published title of the same id
           --ffmpeg-dir <dir>                         folder holding ffmpeg and ffprobe (default: PATH)
+          --progress auto|bar|json                   progress as a bar or JSON lines (default auto: a bar on a terminal)
       Encoder plan --input <file> --output <content-dir>/<title-id> --plan <plan.json> [encode options]
           probe the source, choose the ladder and write a plan for split jobs
       Encoder encode-rendition --plan <plan.json> --work <dir> [--index <n>]
@@ -39,11 +40,11 @@ const string Usage = """
           --exit-at-end                              exit when the source ends instead of serving the VOD
       Encoder serve --content <dir> [--urls http://127.0.0.1:8000]
           serve a published content directory as the CDN's origin
-    Progress goes to standard output: a bar on a terminal, JSON lines otherwise.
+    Progress goes to standard output: a bar on a terminal, JSON lines otherwise (--progress chooses).
     Exit codes: 0 done, 1 failed, 2 bad input or usage, 130 cancelled (nothing is published).
     """;
 
-string[] encodeOptions = ["--input", "--output", "--ladder", "--codec", "--segment-duration", "--preset", "--metric", "--sample-duration", "--audio-bitrate", "--ffmpeg-dir"];
+string[] encodeOptions = ["--input", "--output", "--ladder", "--codec", "--segment-duration", "--preset", "--metric", "--sample-duration", "--audio-bitrate", "--ffmpeg-dir", "--progress"];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
@@ -52,6 +53,9 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 
 using var cancel = new CancellationTokenSource();
+
+// JSON lines for scripts and job logs, a bar on a terminal; --progress on the encoding commands chooses.
+var json = Console.IsOutputRedirected;
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;
@@ -63,8 +67,6 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context 
     cancel.Cancel();
 });
 
-var json = Console.IsOutputRedirected;
-IProgress<EncodeProgress> progress = json ? new JsonProgress(Console.Out, TimeProvider.System) : new TerminalProgress(Console.Out, TimeProvider.System);
 
 try
 {
@@ -73,7 +75,7 @@ try
         case "encode":
             {
                 var line = CommandLine.Parse(args[1..], [.. encodeOptions], ["--replace"]);
-                var encoder = Encoder(line.Value("--ffmpeg-dir"));
+                var encoder = Encoder(line.Value("--ffmpeg-dir"), line.Value("--progress"));
                 var title = await encoder.EncodeAsync(Request(line), cancel.Token);
                 Published(title.Id, Path.GetFullPath(line.Required("--output")));
                 return 0;
@@ -83,7 +85,7 @@ try
             {
                 var line = CommandLine.Parse(args[1..], [.. encodeOptions, "--plan"], ["--replace"]);
                 var planFile = line.Required("--plan");
-                var plan = await Encoder(line.Value("--ffmpeg-dir")).PlanAsync(Request(line), cancel.Token);
+                var plan = await Encoder(line.Value("--ffmpeg-dir"), line.Value("--progress")).PlanAsync(Request(line), cancel.Token);
                 await File.WriteAllTextAsync(planFile, JsonSerializer.Serialize(plan, EncoderJsonContext.Default.EncodePlan));
                 Console.Error.WriteLine($"encoder: plan for '{plan.TitleId}' with {plan.Renditions.Count} renditions written to {planFile}");
                 return 0;
@@ -150,8 +152,18 @@ catch (Exception ex) when (ex is FFMpegCore.Exceptions.FFMpegException or Invali
     return 1;
 }
 
-TitleEncoder Encoder(string? ffmpegDirectory) =>
-    new(new FfmpegRunner(Toolchain.Locate(ffmpegDirectory)), TimeProvider.System, progress);
+TitleEncoder Encoder(string? ffmpegDirectory, string? progress = null)
+{
+    json = (progress ?? "auto") switch
+    {
+        "bar" => false,
+        "json" => true,
+        "auto" => json,
+        _ => throw new UsageException($"--progress must be auto, bar or json, not '{progress}'"),
+    };
+    IProgress<EncodeProgress> reporter = json ? new JsonProgress(Console.Out, TimeProvider.System) : new TerminalProgress(Console.Out, TimeProvider.System);
+    return new(new FfmpegRunner(Toolchain.Locate(ffmpegDirectory)), TimeProvider.System, reporter);
+}
 
 static EncodeRequest Request(CommandLine line)
 {

@@ -26,6 +26,26 @@ edge_port="${EDGE_PORT:-8081}"
 control_port="${CONTROL_PORT:-8090}"
 mkdir -p "$work/logs" "$work/run"
 
+# One demo per folder: a second would fight the first for its ports, caches and pid files.
+if [ -f "$work/run/demo.pid" ] && other="$(cat "$work/run/demo.pid")" && [ -n "$other" ] && kill -0 "$other" 2>/dev/null; then
+  echo "edge: a demo is already running in $work (process $other); stop it first (Ctrl+C in its terminal, or kill $other), or set DEMO_DIR to another folder" >&2
+  exit 1
+fi
+echo $$ >"$work/run/demo.pid"
+
+# Every port must be free before anything starts: a process that cannot listen would leave the demo half up.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+check_port() {
+  if port_in_use "$2"; then
+    echo "edge: port $2, which the $1 needs, is already in use; stop what listens there or set $3 to another port" >&2
+    rm -f "$work/run/demo.pid"
+    exit 1
+  fi
+}
+check_port origin "$origin_port" ORIGIN_PORT
+check_port control-plane "$control_port" CONTROL_PORT
+for offset in 0 1 2; do check_port "edge-$((offset + 1))" "$((edge_port + offset))" "EDGE_PORT (edges use it and the next two)"; done
+
 if [ "${DEMO_NO_BUILD:-}" != 1 ]; then
   echo "edge: building ($configuration)"
   dotnet build Edge.sln -c "$configuration" -v quiet -nologo >/dev/null
@@ -46,7 +66,7 @@ if [ ! -f "$work/origin/sample/title.json" ]; then
   echo "edge: encoding the sample title from $source"
   rm -rf "$work/origin/sample"
   dotnet Encoder/bin/$configuration/net10.0/Encoder.dll encode --input "$source" --output "$work/origin/sample" \
-    --segment-duration 2 --preset veryfast
+    --segment-duration 2 --preset veryfast --progress bar
 else
   echo "edge: using the title already in $work/origin/sample (remove that folder to encode again)"
 fi
@@ -62,6 +82,7 @@ auth=(-H "@$work/run/operator.header")
 if [ -z "$admin_token" ] || [ -z "$(node_token check)" ]; then echo "edge: openssl could not make this run's tokens" >&2; exit 1; fi
 
 pids=()
+names=()
 cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -69,17 +90,34 @@ cleanup() {
   rm -f "$work"/run/*.pid "$work/run/operator.header"
   echo "edge: stopped"
 }
+
+# A process that ended: which one, how, and the end of its log.
+report_exit() {
+  local name="$1" status="$2" how
+  if [ "$status" -gt 128 ]; then how="was killed by signal $((status - 128))"; else how="exited with status $status"; fi
+  echo "edge: $name $how; the last lines of $work/logs/$name.log:" >&2
+  tail -n 15 "$work/logs/$name.log" 2>/dev/null | sed 's/^/  | /' >&2
+}
 # Ctrl+C (or a TERM) is the normal way to stop: exit 0 after cleaning up. Any other exit keeps its status.
 trap 'cleanup; exit 0' INT TERM
 trap cleanup EXIT
 
+# Waits until process NAME (pid PID) listens on PORT; if it ends or never listens, the demo stops everything.
 wait_for_port() {
-  for _ in $(seq 1 150); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+  local name="$1" pid="$2" port="$3" status
+  for _ in $(seq 1 300); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      status=0
+      wait "$pid" || status=$?
+      report_exit "$name" "$status"
+      echo "edge: $name did not start (port $port); stopping everything the demo started" >&2
+      exit 1
+    fi
+    if port_in_use "$port"; then return 0; fi
     sleep 0.2
   done
-  echo "edge: nothing listens on port $1; see $work/logs" >&2
-  return 1
+  echo "edge: $name (process $pid) does not listen on port $port after 60 s; see $work/logs/$name.log; stopping everything" >&2
+  exit 1
 }
 
 # Two sites on this machine: loopback clients belong to "local-a", which falls back to "local-b".
@@ -101,6 +139,7 @@ JSON
 
 # Each process's id goes to $work/run/NAME.pid, for operators (and tests) that stop one node on purpose.
 started() {
+  names+=("$1")
   pids+=("$2")
   echo "$2" >"$work/run/$1.pid"
 }
@@ -131,7 +170,8 @@ for i in 0 1 2; do
   started "edge-$n" $!
 done
 
-for port in "$origin_port" "$control_port" "${edge_ports[@]}"; do wait_for_port "$port"; done
+ports=("$origin_port" "$control_port" "${edge_ports[@]}")
+for i in "${!names[@]}"; do wait_for_port "${names[$i]}" "${pids[$i]}" "${ports[$i]}"; done
 
 # Steering answers 503 until the edges' first heartbeats arrive.
 cp="http://127.0.0.1:$control_port"
@@ -184,4 +224,21 @@ if [ "$live" = 1 ]; then
 fi
 echo "edge: operator page $cp/operator#token=$admin_token"
 echo "edge: logs in $work/logs; press Ctrl+C to stop"
-wait
+
+# Up and serving: a node that dies now (a crash, or a kill to watch players fail over) is reported, and the
+# others go on; when none is left, the demo exits with an error.
+alive=("${pids[@]}")
+while [ "${#alive[@]}" -gt 0 ]; do
+  status=0
+  ended=
+  wait -n -p ended "${alive[@]}" || status=$?
+  [ -n "$ended" ] || break
+  still=()
+  for pid in "${alive[@]}"; do [ "$pid" = "$ended" ] || still+=("$pid"); done
+  alive=("${still[@]+"${still[@]}"}")
+  for i in "${!pids[@]}"; do
+    if [ "${pids[$i]}" = "$ended" ]; then report_exit "${names[$i]}" "$status"; fi
+  done
+done
+echo "edge: every process of the demo has ended" >&2
+exit 1

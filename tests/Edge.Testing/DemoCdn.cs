@@ -46,16 +46,8 @@ public sealed class DemoCdn : IAsyncDisposable
     /// </summary>
     public static async Task<DemoCdn> StartAsync(string directory, int sourceSeconds, TimeSpan patience, bool live = false)
     {
-        var controlPort = FreePort.Next();
-        var info = HostProcess.Interruptible("bash", RepositoryFiles.Root);
-        info.ArgumentList.Add(RepositoryFiles.PathOf("scripts/demo.sh"));
-        info.Environment["DEMO_DIR"] = directory;
-        info.Environment["DEMO_NO_BUILD"] = "1";
-        info.Environment["DEMO_CONFIGURATION"] = Configuration;
-        info.Environment["DEMO_SOURCE_SECONDS"] = sourceSeconds.ToString(CultureInfo.InvariantCulture);
-        info.Environment["ORIGIN_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
-        info.Environment["CONTROL_PORT"] = controlPort.ToString(CultureInfo.InvariantCulture);
-        info.Environment["EDGE_PORT"] = ThreeFreePorts().ToString(CultureInfo.InvariantCulture);
+        var info = StartInfo(directory, sourceSeconds, null);
+        var controlPort = int.Parse(info.Environment["CONTROL_PORT"]!, CultureInfo.InvariantCulture);
         if (live)
         {
             info.Environment["DEMO_LIVE"] = "1";
@@ -82,6 +74,43 @@ public sealed class DemoCdn : IAsyncDisposable
         return demo;
     }
 
+    /// <summary>
+    /// Runs the demo expecting it to stop by itself (refused, or failed while starting), with <paramref name="environment"/>
+    /// set over its usual settings; returns its exit code and output.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string directory, IReadOnlyDictionary<string, string> environment, TimeSpan patience)
+    {
+        var info = StartInfo(directory, sourceSeconds: 4, environment);
+        using var process = new Process { StartInfo = info };
+        var output = new ProcessOutput();
+        output.Start(process);
+        try
+        {
+            var code = await ProcessOutput.WaitForExitAsync(process, patience);
+            return (code, output.ToString());
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("the demo did not stop by itself:\n" + output);
+        }
+    }
+
+    /// <summary>The ports the demo was given (<c>ORIGIN_PORT</c>, <c>CONTROL_PORT</c>, <c>EDGE_PORT</c> and the next two).</summary>
+    public static IReadOnlyList<int> PortsOf(IReadOnlyDictionary<string, string> environment)
+    {
+        var edge = int.Parse(environment["EDGE_PORT"], CultureInfo.InvariantCulture);
+        return [int.Parse(environment["ORIGIN_PORT"], CultureInfo.InvariantCulture), int.Parse(environment["CONTROL_PORT"], CultureInfo.InvariantCulture), edge, edge + 1, edge + 2];
+    }
+
+    /// <summary>Free loopback ports for a demo, as the environment it reads them from.</summary>
+    public static Dictionary<string, string> FreePorts() => new(StringComparer.Ordinal)
+    {
+        ["ORIGIN_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+        ["CONTROL_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+        ["EDGE_PORT"] = ThreeFreePorts().ToString(CultureInfo.InvariantCulture),
+    };
+
     /// <summary>The id of a process the demo started (<c>origin</c>, <c>control-plane</c>, <c>edge-1</c>...).</summary>
     public int ProcessIdOf(string name) =>
         int.Parse(File.ReadAllText(Path.Combine(Directory, "run", name + ".pid")).Trim(), CultureInfo.InvariantCulture);
@@ -107,6 +136,27 @@ public sealed class DemoCdn : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    private static ProcessStartInfo StartInfo(string directory, int sourceSeconds, IReadOnlyDictionary<string, string>? environment)
+    {
+        var info = HostProcess.Interruptible("bash", RepositoryFiles.Root);
+        info.ArgumentList.Add(RepositoryFiles.PathOf("scripts/demo.sh"));
+        info.Environment["DEMO_DIR"] = directory;
+        info.Environment["DEMO_NO_BUILD"] = "1";
+        info.Environment["DEMO_CONFIGURATION"] = Configuration;
+        info.Environment["DEMO_SOURCE_SECONDS"] = sourceSeconds.ToString(CultureInfo.InvariantCulture);
+        foreach (var (name, value) in FreePorts())
+        {
+            info.Environment[name] = value;
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
+        return info;
     }
 
     private static string Configuration =>

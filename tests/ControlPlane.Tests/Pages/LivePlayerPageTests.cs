@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Edge.Testing;
 
 namespace Edge.ControlPlane.Tests.Pages;
 
@@ -19,6 +20,10 @@ public sealed class LivePlayerPageTests(LiveDemoFixture live) : IClassFixture<Li
         Assert.True(result.GetProperty("lowLatency").GetBoolean());
         Assert.StartsWith("edge-", killed, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => Process.GetProcessById(demo.ProcessIdOf(killed)));
+
+        // The demo says which of its processes died and how, and keeps the others serving.
+        await Poll.UntilAsync(() => Task.FromResult(demo.Output.Contains($"edge: {killed} was killed by signal 9", StringComparison.Ordinal)), "the demo to report the killed edge", TimeSpan.FromSeconds(30));
+        Assert.False(demo.HasExited);
         Assert.Equal("playing", after.GetProperty("state").GetString());
         Assert.NotEqual(killed, after.GetProperty("node").GetString());
         Assert.True(result.GetProperty("played").GetDouble() >= 59, "played " + result.GetProperty("played"));

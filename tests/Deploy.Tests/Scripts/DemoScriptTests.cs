@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Edge.Deploy.Tests.Scripts;
@@ -47,6 +50,70 @@ public sealed class DemoScriptTests
         Assert.Empty(Directory.GetDirectories(Path.Combine(directory.Path, "origin"), ".*partial*"));
         Assert.Empty(Directory.GetFiles(directory.Path, "*.part", SearchOption.AllDirectories));
         Assert.Empty(Directory.GetFiles(directory.Path, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task DemoScript_PortAlreadyTaken_ExitsNonZeroNamingTheProcessAndThePortAndStartsNothing()
+    {
+        using var directory = new TempDirectory();
+        var environment = DemoCdn.FreePorts();
+        using var squatter = new TcpListener(IPAddress.Loopback, int.Parse(environment["CONTROL_PORT"], CultureInfo.InvariantCulture));
+        squatter.Start();
+
+        var (code, output) = await DemoCdn.RunToExitAsync(directory.Path, environment, TimeSpan.FromMinutes(2));
+        squatter.Stop();
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"port {environment["CONTROL_PORT"]}, which the control-plane needs, is already in use", output, StringComparison.Ordinal);
+        Assert.Contains("CONTROL_PORT", output, StringComparison.Ordinal);
+        AssertNothingLeft(directory.Path, environment);
+    }
+
+    [Fact]
+    public async Task DemoScript_ProcessFailsToStart_StopsEverythingItStartedAndShowsWhyFromItsLog()
+    {
+        using var directory = new TempDirectory();
+        var environment = DemoCdn.FreePorts();
+
+        // A setting the control plane refuses: it exits at start, after the origin is already up.
+        environment["ControlPlane__LiveSteeringTtl"] = "soon";
+        var (code, output) = await DemoCdn.RunToExitAsync(directory.Path, environment, TimeSpan.FromMinutes(5));
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("edge: control-plane exited with status", output, StringComparison.Ordinal);
+        Assert.Contains("ControlPlane:LiveSteeringTtl", output, StringComparison.Ordinal);
+        Assert.Contains("stopping everything the demo started", output, StringComparison.Ordinal);
+        Assert.Contains("edge: stopped", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("edge: player page", output, StringComparison.Ordinal);
+        AssertNothingLeft(directory.Path, environment);
+    }
+
+    [Fact]
+    public async Task DemoScript_AnotherDemoRunsInTheFolder_Refused()
+    {
+        using var directory = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(directory.Path, "run"));
+        var running = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(Path.Combine(directory.Path, "run", "demo.pid"), running + "\n");
+
+        var (code, output) = await DemoCdn.RunToExitAsync(directory.Path, DemoCdn.FreePorts(), TimeSpan.FromMinutes(2));
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"a demo is already running in {directory.Path} (process {running})", output, StringComparison.Ordinal);
+        Assert.Equal(running, (await File.ReadAllTextAsync(Path.Combine(directory.Path, "run", "demo.pid"))).Trim());
+    }
+
+    // Nothing listens on any of the demo's ports, and no process it started is left.
+    private static void AssertNothingLeft(string directory, IReadOnlyDictionary<string, string> environment)
+    {
+        foreach (var port in DemoCdn.PortsOf(environment))
+        {
+            using var client = new TcpClient();
+            Assert.ThrowsAny<SocketException>(() => client.Connect(IPAddress.Loopback, port));
+        }
+
+        var run = Path.Combine(directory, "run");
+        Assert.Empty(Directory.Exists(run) ? Directory.GetFiles(run, "*.pid") : []);
     }
 
     private static int CountLines(string text, string part) =>
