@@ -183,7 +183,7 @@
     const player = dashjs.MediaPlayer().create();
     status.engine = 'dash.js ' + player.getVersion();
     window.edgeDash = player;
-    player.updateSettings({ streaming: { buffer: { bufferTimeAtTopQuality: bufferSeconds, bufferTimeAtTopQualityLongForm: bufferSeconds, stableBufferTime: bufferSeconds } } });
+    player.updateSettings({ streaming: { buffer: { bufferTimeAtTopQuality: bufferSeconds, bufferTimeAtTopQualityLongForm: bufferSeconds, bufferTimeDefault: bufferSeconds } } });
     // Headers reach only the response interceptor; the fragment event says which segment it was.
     const cacheStatusByUrl = new Map();
     player.addResponseInterceptor(response => {

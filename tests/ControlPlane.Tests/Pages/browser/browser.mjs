@@ -67,6 +67,6 @@ export async function until(page, what, fn, arg, timeoutMs = 30000) {
 
 export const playerStatus = page => page.evaluate(() => {
   const s = window.edgePlayer;
-  return { state: s.state, engine: s.engine, currentTime: s.currentTime, node: s.node, nodes: s.nodes, cache: s.cache,
+  return { state: s.state, engine: s.engine, currentTime: s.currentTime, bufferAhead: s.bufferAhead, node: s.node, nodes: s.nodes, cache: s.cache,
     rendition: s.rendition, segments: s.segments, nodeChanges: s.nodeChanges, errors: s.errors, events: s.events };
 });
