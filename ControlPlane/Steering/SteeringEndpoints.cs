@@ -231,7 +231,8 @@ internal sealed partial class SteeringEndpoints
             json.WriteNumber("VERSION", 1);
             var ttl = context.Request.Query["live"] == "1" && _options.LiveSteeringTtl < _options.SteeringTtl ? _options.LiveSteeringTtl : _options.SteeringTtl;
             json.WriteNumber("TTL", (long)Math.Ceiling(ttl.TotalSeconds));
-            json.WriteString("RELOAD-URI", context.Request.Path + QueryString.Create(
+            // Absolute: Shaka adds its own parameters to a relative RELOAD-URI before resolving it, and fails.
+            json.WriteString("RELOAD-URI", PublicBase(context.Request) + context.Request.Path + QueryString.Create(
                 context.Request.Query.Where(q => !q.Key.StartsWith('_')).SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v)))).ToUriComponent());
             json.WriteStartArray(priorityKey);
             foreach (var id in priority)
