@@ -6,7 +6,8 @@
 # token, derived from a key made for this run: the demo runs as safely as a real deployment should.
 # With --live (or DEMO_LIVE=1) the origin also runs a live title, "live": a test pattern encoded in real time as
 # low-latency HLS (DEMO_LIVE_LADDER, default 1280x720@3000k,640x360@1000k), played through the same edges.
-# Settings (environment): ORIGIN_PORT (8000), EDGE_PORT (8081, then the next two), CONTROL_PORT (8090),
+# Settings (environment): ORIGIN_PORT (8000), EDGE_PORT (8081, then the next two), EDGE_HOSTS (the edges'
+# loopback addresses, "127.0.0.1 127.0.0.2 127.0.0.3"), CONTROL_PORT (8090),
 # DEMO_DIR (.demo), DEMO_SOURCE_SECONDS (20), DEMO_CONFIGURATION (Release), DEMO_NO_BUILD=1 to use the existing build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,9 @@ configuration="${DEMO_CONFIGURATION:-Release}"
 origin_port="${ORIGIN_PORT:-8000}"
 edge_port="${EDGE_PORT:-8081}"
 control_port="${CONTROL_PORT:-8090}"
+# Each edge on a loopback address of its own, as real nodes have hosts of their own: a player that sets a failing
+# host aside (Shaka Player does) must not set every edge aside with it.
+read -r -a edge_hosts <<<"${EDGE_HOSTS:-127.0.0.1 127.0.0.2 127.0.0.3}"
 mkdir -p "$work/logs" "$work/run"
 
 # One demo per folder: a second would fight the first for its ports, caches and pid files.
@@ -34,17 +38,17 @@ fi
 echo $$ >"$work/run/demo.pid"
 
 # Every port must be free before anything starts: a process that cannot listen would leave the demo half up.
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_in_use() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
 check_port() {
-  if port_in_use "$2"; then
-    echo "edge: port $2, which the $1 needs, is already in use; stop what listens there or set $3 to another port" >&2
+  if port_in_use "$2" "${4:-}"; then
+    echo "edge: port $2${4:+ on $4}, which the $1 needs, is already in use; stop what listens there or set $3 to another port" >&2
     rm -f "$work/run/demo.pid"
     exit 1
   fi
 }
 check_port origin "$origin_port" ORIGIN_PORT
 check_port control-plane "$control_port" CONTROL_PORT
-for offset in 0 1 2; do check_port "edge-$((offset + 1))" "$((edge_port + offset))" "EDGE_PORT (edges use it and the next two)"; done
+for offset in 0 1 2; do check_port "edge-$((offset + 1))" "$((edge_port + offset))" "EDGE_PORT (edges use it and the next two)" "${edge_hosts[$offset]}"; done
 
 if [ "${DEMO_NO_BUILD:-}" != 1 ]; then
   echo "edge: building ($configuration)"
@@ -102,9 +106,9 @@ report_exit() {
 trap 'cleanup; exit 0' INT TERM
 trap cleanup EXIT
 
-# Waits until process NAME (pid PID) listens on PORT; if it ends or never listens, the demo stops everything.
+# Waits until process NAME (pid PID) listens on PORT (of HOST); if it ends or never listens, the demo stops everything.
 wait_for_port() {
-  local name="$1" pid="$2" port="$3" status
+  local name="$1" pid="$2" port="$3" host="${4:-127.0.0.1}" status
   for _ in $(seq 1 300); do
     if ! kill -0 "$pid" 2>/dev/null; then
       status=0
@@ -113,7 +117,7 @@ wait_for_port() {
       echo "edge: $name did not start (port $port); stopping everything the demo started" >&2
       exit 1
     fi
-    if port_in_use "$port"; then return 0; fi
+    if port_in_use "$port" "$host"; then return 0; fi
     sleep 0.2
   done
   echo "edge: $name (process $pid) does not listen on port $port after 60 s; see $work/logs/$name.log; stopping everything" >&2
@@ -130,9 +134,9 @@ cat >"$work/topology.json" <<JSON
     {"id": "local-b", "location": {"lat": 50.11, "lon": 8.68}, "prefixes": []}
   ],
   "nodes": [
-    {"id": "edge-1", "site": "local-a", "url": "http://127.0.0.1:${edge_ports[0]}", "capacityBps": 1000000000},
-    {"id": "edge-2", "site": "local-a", "url": "http://127.0.0.1:${edge_ports[1]}", "capacityBps": 1000000000},
-    {"id": "edge-3", "site": "local-b", "url": "http://127.0.0.1:${edge_ports[2]}", "capacityBps": 1000000000}
+    {"id": "edge-1", "site": "local-a", "url": "http://${edge_hosts[0]}:${edge_ports[0]}", "capacityBps": 1000000000},
+    {"id": "edge-2", "site": "local-a", "url": "http://${edge_hosts[1]}:${edge_ports[1]}", "capacityBps": 1000000000},
+    {"id": "edge-3", "site": "local-b", "url": "http://${edge_hosts[2]}:${edge_ports[2]}", "capacityBps": 1000000000}
   ]
 }
 JSON
@@ -161,7 +165,7 @@ for i in 0 1 2; do
   n=$((i + 1))
   mkdir -p "$work/cache-$n"
   Edge__AdminTokens__0="$admin_token" Edge__ControlPlaneToken="$(node_token "edge-$n")" \
-  dotnet EdgeServer/bin/$configuration/net10.0/EdgeServer.dll --urls "http://127.0.0.1:${edge_ports[$i]}" \
+  dotnet EdgeServer/bin/$configuration/net10.0/EdgeServer.dll --urls "http://${edge_hosts[$i]}:${edge_ports[$i]}" \
     --Edge:CacheDirectory="$work/cache-$n" --Edge:OriginUrl="http://127.0.0.1:$origin_port" \
     --Edge:NodeId="edge-$n" --Edge:CacheMaxBytes=1073741824 \
     --Edge:ControlPlaneUrls:0="http://127.0.0.1:$control_port" \
@@ -171,7 +175,8 @@ for i in 0 1 2; do
 done
 
 ports=("$origin_port" "$control_port" "${edge_ports[@]}")
-for i in "${!names[@]}"; do wait_for_port "${names[$i]}" "${pids[$i]}" "${ports[$i]}"; done
+hosts=(127.0.0.1 127.0.0.1 "${edge_hosts[@]}")
+for i in "${!names[@]}"; do wait_for_port "${names[$i]}" "${pids[$i]}" "${ports[$i]}" "${hosts[$i]}"; done
 
 # Steering answers 503 until the edges' first heartbeats arrive.
 cp="http://127.0.0.1:$control_port"
@@ -184,19 +189,19 @@ done
 fills=()
 for i in 0 1 2; do
   fills+=("$(curl -s -o /dev/null -w '%header{location}' -X POST -H 'content-type: application/json' "${auth[@]}" \
-    -d '{"manifest":"/sample/master.m3u8"}' "http://127.0.0.1:${edge_ports[$i]}/admin/fills")")
+    -d '{"manifest":"/sample/master.m3u8"}' "http://${edge_hosts[$i]}:${edge_ports[$i]}/admin/fills")")
 done
 for _ in $(seq 1 300); do
   done_count=0
   for i in 0 1 2; do
-    state="$(curl -s "${auth[@]}" "http://127.0.0.1:${edge_ports[$i]}${fills[$i]}" | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p')"
+    state="$(curl -s "${auth[@]}" "http://${edge_hosts[$i]}:${edge_ports[$i]}${fills[$i]}" | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p')"
     if [ "$state" = done ] || [ "$state" = failed ]; then done_count=$((done_count + 1)); fi
   done
   if [ "$done_count" = 3 ]; then break; fi
   sleep 0.2
 done
 for i in 0 1 2; do
-  progress="$(curl -s "${auth[@]}" "http://127.0.0.1:${edge_ports[$i]}${fills[$i]}" \
+  progress="$(curl -s "${auth[@]}" "http://${edge_hosts[$i]}:${edge_ports[$i]}${fills[$i]}" \
     | sed -n 's/.*"state":"\([a-z-]*\)".*"objectsTotal":\([0-9]*\),"objectsDone":\([0-9]*\).*"bytesDone":\([0-9]*\).*/\1, \3 of \2 objects, \4 bytes/p')"
   echo "edge: edge-$((i + 1)) proactive fill: $progress"
 done
@@ -204,7 +209,7 @@ done
 play="$cp/v1/play/sample/master.m3u8"
 echo "edge: origin         http://127.0.0.1:$origin_port/sample/master.m3u8"
 for i in 0 1 2; do
-  echo "edge: edge-$((i + 1)) (${edge_sites[$i]})  http://127.0.0.1:${edge_ports[$i]}/sample/master.m3u8"
+  echo "edge: edge-$((i + 1)) (${edge_sites[$i]})  http://${edge_hosts[$i]}:${edge_ports[$i]}/sample/master.m3u8"
 done
 echo "edge: operator token $admin_token   (Authorization: Bearer, for /admin on the edges and /v1/nodes, /v1/topology, /v1/explain)"
 echo "edge: control plane  $cp/v1/nodes   $cp/v1/topology   $cp/metrics"

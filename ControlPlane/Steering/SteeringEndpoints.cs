@@ -241,6 +241,18 @@ internal sealed partial class SteeringEndpoints
             }
 
             json.WriteEndArray();
+            if (priorityKey != "PATHWAY-PRIORITY")
+            {
+                // Shaka Player reads a DASH steering manifest's order from the HLS key, not the DASH-IF one:
+                // without it, Shaka keeps the MPD's first location, dead or not.
+                json.WriteStartArray("PATHWAY-PRIORITY");
+                foreach (var id in priority)
+                {
+                    json.WriteStringValue(id);
+                }
+
+                json.WriteEndArray();
+            }
             json.WriteEndObject();
         }
 

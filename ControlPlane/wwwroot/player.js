@@ -1,6 +1,7 @@
 'use strict';
 
-// Plays a title through the control plane's content steering (/v1/play/...) and shows which node serves it.
+// Plays a title through the control plane's content steering (/v1/play/...) and shows which node serves it:
+// HLS with hls.js, DASH with dash.js, or either with Shaka Player (?engine=shaka).
 // window.edgePlayer holds the same facts the page shows, for scripts and tests.
 (() => {
   const params = new URLSearchParams(location.search);
@@ -218,12 +219,75 @@
     return true;
   }
 
-  $('engine').textContent = 'starting';
-  const started = /\.mpd(\?|$)/i.test(src) ? playDash() : (playHls() || (video.canPlayType('application/vnd.apple.mpegurl') && (video.src = playUrl, status.engine = 'native HLS', true)));
-  if (!started) {
-    setState('failed');
-    error('this browser has no Media Source Extensions');
+  // Shaka Player plays HLS and DASH alike; it is loaded only when asked for (?engine=shaka).
+  function playShaka() {
+    const player = new shaka.Player();
+    window.edgeShaka = player;
+    status.engine = 'Shaka Player ' + shaka.Player.version;
+    // As with hls.js: a failed request goes to the next location after a quarter second, not one to eight.
+    const retry = { maxAttempts: 4, baseDelay: 250, backoffFactor: 1, fuzzFactor: 0, timeout: 20000, stallTimeout: 5000, connectionTimeout: 5000 };
+    player.configure({
+      streaming: { bufferingGoal: bufferSeconds, rebufferingGoal: 1, bufferBehind: 30, retryParameters: retry, lowLatencyMode: true },
+      manifest: { retryParameters: retry },
+    });
+    const net = shaka.net.NetworkingEngine;
+    player.getNetworkingEngine().registerResponseFilter((type, response, context) => {
+      if (type !== net.RequestType.SEGMENT || !context || context.type !== net.AdvancedRequestType.MEDIA_SEGMENT) return;
+      if (context.stream && context.stream.type !== 'video') return;
+      segmentServed(response.headers['cache-status'] || null, null);
+    });
+    player.addEventListener('adaptation', () => {
+      const track = player.getVariantTracks().find(t => t.active);
+      if (track) setRendition(track.height, track.videoBandwidth || track.bandwidth, track.videoCodec);
+    });
+    player.addEventListener('loaded', () => {
+      if (player.isLive()) {
+        status.live = true;
+        status.lowLatency = true;
+        log('live');
+      }
+      const track = player.getVariantTracks().find(t => t.active);
+      if (track) setRendition(track.height, track.videoBandwidth || track.bandwidth, track.videoCodec);
+    });
+    player.addEventListener('error', e => {
+      const detail = e.detail || {};
+      error('Shaka ' + (detail.severity === shaka.util.Error.Severity.CRITICAL ? 'critical ' : '') + detail.code);
+      if (detail.severity === shaka.util.Error.Severity.CRITICAL) setState('failed');
+    });
+    player.attach(video)
+      .then(() => player.load(playUrl))
+      .then(() => video.play().catch(() => log('autoplay blocked: press play')))
+      .catch(e => { error('Shaka ' + (e && e.code)); setState('failed'); });
+    return true;
   }
-  $('engine').textContent = status.engine || 'none';
-  video.play().catch(() => log('autoplay blocked: press play'));
+
+  function start() {
+    if (params.get('engine') === 'shaka') {
+      shaka.polyfill.installAll();
+      if (!shaka.Player.isBrowserSupported()) return false;
+      return playShaka();
+    }
+    return /\.mpd(\?|$)/i.test(src) ? playDash() : (playHls() || (video.canPlayType('application/vnd.apple.mpegurl') && (video.src = playUrl, status.engine = 'native HLS', true)));
+  }
+
+  function begin() {
+    const started = start();
+    if (!started) {
+      setState('failed');
+      error('this browser has no Media Source Extensions');
+    }
+    $('engine').textContent = status.engine || 'none';
+    video.play().catch(() => log('autoplay blocked: press play'));
+  }
+
+  $('engine').textContent = 'starting';
+  if (params.get('engine') === 'shaka' && !window.shaka) {
+    const script = document.createElement('script');
+    script.src = '/ui/vendor/shaka-player.compiled.js';
+    script.onload = begin;
+    script.onerror = () => { setState('failed'); error('Shaka Player could not be loaded'); };
+    document.head.append(script);
+  } else {
+    begin();
+  }
 })();

@@ -48,6 +48,10 @@ internal static class BrowserScenario
             throw new InvalidOperationException($"{script} printed no result (exit {process.ExitCode}):\n{stdout}\n{await stderr}");
         }
 
+        // Kept beside the screenshots: the measurements a scenario reports (latencies, failover times) are read there.
+        Directory.CreateDirectory(Path.Combine(ScreenshotRoot, name));
+        await File.WriteAllTextAsync(Path.Combine(ScreenshotRoot, name, "result.json"), last);
+
         if (!result.GetProperty("ok").GetBoolean())
         {
             var report = new StringBuilder()

@@ -203,6 +203,9 @@ public sealed class SteeringEndpointsTests
         using var json = JsonDocument.Parse(await host.Client.GetStringAsync("/v1/steering/dash?path=%2Fs%2Fm.mpd&pathways=fra-1,ams-1"));
 
         Assert.Equal(["ams-1", "fra-1"], json.RootElement.GetProperty("SERVICE-LOCATION-PRIORITY").EnumerateArray().Select(e => e.GetString()));
+
+        // The same order under the key Shaka Player reads for DASH too.
+        Assert.Equal(["ams-1", "fra-1"], json.RootElement.GetProperty("PATHWAY-PRIORITY").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]
