@@ -96,11 +96,21 @@ public sealed class DemoCdn : IAsyncDisposable
         }
     }
 
-    /// <summary>The ports the demo was given (<c>ORIGIN_PORT</c>, <c>CONTROL_PORT</c>, <c>EDGE_PORT</c> and the next two).</summary>
-    public static IReadOnlyList<int> PortsOf(IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Where the demo's processes listen: the origin and the control plane on 127.0.0.1, edge N on 127.0.0.N at
+    /// <c>EDGE_PORT</c> + N - 1.
+    /// </summary>
+    public static IReadOnlyList<IPEndPoint> EndpointsOf(IReadOnlyDictionary<string, string> environment)
     {
         var edge = int.Parse(environment["EDGE_PORT"], CultureInfo.InvariantCulture);
-        return [int.Parse(environment["ORIGIN_PORT"], CultureInfo.InvariantCulture), int.Parse(environment["CONTROL_PORT"], CultureInfo.InvariantCulture), edge, edge + 1, edge + 2];
+        return
+        [
+            new(IPAddress.Loopback, int.Parse(environment["ORIGIN_PORT"], CultureInfo.InvariantCulture)),
+            new(IPAddress.Loopback, int.Parse(environment["CONTROL_PORT"], CultureInfo.InvariantCulture)),
+            new(IPAddress.Parse("127.0.0.1"), edge),
+            new(IPAddress.Parse("127.0.0.2"), edge + 1),
+            new(IPAddress.Parse("127.0.0.3"), edge + 2),
+        ];
     }
 
     /// <summary>Free loopback ports for a demo, as the environment it reads them from.</summary>

@@ -106,10 +106,10 @@ public sealed class DemoScriptTests
     // Nothing listens on any of the demo's ports, and no process it started is left.
     private static void AssertNothingLeft(string directory, IReadOnlyDictionary<string, string> environment)
     {
-        foreach (var port in DemoCdn.PortsOf(environment))
+        foreach (var endpoint in DemoCdn.EndpointsOf(environment))
         {
             using var client = new TcpClient();
-            Assert.ThrowsAny<SocketException>(() => client.Connect(IPAddress.Loopback, port));
+            Assert.ThrowsAny<SocketException>(() => client.Connect(endpoint));
         }
 
         var run = Path.Combine(directory, "run");
