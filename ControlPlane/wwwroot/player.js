@@ -184,7 +184,13 @@
     const player = dashjs.MediaPlayer().create();
     status.engine = 'dash.js ' + player.getVersion();
     window.edgeDash = player;
-    player.updateSettings({ streaming: { buffer: { bufferTimeAtTopQuality: bufferSeconds, bufferTimeAtTopQualityLongForm: bufferSeconds, bufferTimeDefault: bufferSeconds } } });
+    // A failed segment is tried once more after a quarter second, then from the next service location: dash.js
+    // would try the dead node three times, a second apart, and the picture would stop meanwhile.
+    const quick = { MediaSegment: 250, InitializationSegment: 250 };
+    player.updateSettings({ streaming: {
+      buffer: { bufferTimeAtTopQuality: bufferSeconds, bufferTimeAtTopQualityLongForm: bufferSeconds, bufferTimeDefault: bufferSeconds },
+      retryAttempts: { MediaSegment: 1, InitializationSegment: 1 }, retryIntervals: quick,
+    } });
     // Headers reach only the response interceptor; the fragment event says which segment it was.
     const cacheStatusByUrl = new Map();
     player.addResponseInterceptor(response => {

@@ -21,10 +21,19 @@ public sealed class PlayerFailoverTests(FailoverDemoFixture fixture) : IClassFix
         var result = await BrowserScenario.RunAsync("player-failover.mjs", name, demo,
             "--player", demo.PlayerPageUrl(title, bufferSeconds: 4) + "&engine=shaka", "--run", Path.Combine(demo.Directory, "run"));
 
+        AssertPlaysOnAfterTheKill(result, "Shaka Player");
+    }
+
+    /// <summary>
+    /// The player was killed off its edge and went on from another node through three more segments, moving
+    /// within a second of its first failed request.
+    /// </summary>
+    internal static void AssertPlaysOnAfterTheKill(JsonElement result, string engine)
+    {
         var before = result.GetProperty("before");
         var after = result.GetProperty("after");
         var killed = result.GetProperty("killedNode").GetString()!;
-        Assert.StartsWith("Shaka Player", before.GetProperty("engine").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith(engine, before.GetProperty("engine").GetString(), StringComparison.Ordinal);
         Assert.StartsWith("edge-", killed, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => Process.GetProcessById(result.GetProperty("killedPid").GetInt32()));
 
@@ -44,7 +53,22 @@ public sealed class PlayerFailoverTests(FailoverDemoFixture fixture) : IClassFix
     }
 }
 
-/// <summary>The demo for <see cref="PlayerFailoverTests"/>: a 24 s title, long enough to play on after a kill.</summary>
+/// <summary>dash.js on the steered MPD with a 4 s forward buffer, through a SIGKILL of its edge, on a demo of its own.</summary>
+[Collection(DemoGroup.Name)]
+public sealed class DashJsFailoverTests(FailoverDemoFixture fixture) : IClassFixture<FailoverDemoFixture>
+{
+    [Fact]
+    public async Task PlayerPage_DashJsServingEdgeKilled_KeepsPlayingFromAnotherNode()
+    {
+        var demo = fixture.Demo;
+        var result = await BrowserScenario.RunAsync("player-failover.mjs", "dashjs-failover", demo,
+            "--player", demo.PlayerPageUrl("/sample/manifest.mpd", bufferSeconds: 4), "--run", Path.Combine(demo.Directory, "run"));
+
+        PlayerFailoverTests.AssertPlaysOnAfterTheKill(result, "dash.js");
+    }
+}
+
+/// <summary>The demo for the failover tests: a 24 s title, long enough to play on after a kill.</summary>
 public sealed class FailoverDemoFixture : IAsyncLifetime
 {
     private readonly TempDirectory _directory = new();
