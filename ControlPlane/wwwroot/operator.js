@@ -107,7 +107,7 @@
     const fill = el('button', { type: 'button', onclick: () => act(current(id), 'fill', 'POST', '/admin/fills', { manifest: $('manifest').value.trim() }) }, 'Fill');
     const status = el('span', { class: 'action-status' });
     const cells = [el('th', { scope: 'row' }), ...Array.from({ length: 9 }, (_, i) => el('td', i >= 5 && i !== 6 ? { class: 'num' } : {}))];
-    row = { tr: el('tr', { 'data-node': id }, ...cells, el('td', { class: 'actions' }, drain, fill, status)), cells, drain, status };
+    row = { tr: el('tr', { 'data-node': id }, ...cells, el('td', { class: 'actions' }, drain, fill, status)), cells, drain, fill, status };
     rows.set(id, row);
     return row;
   }
@@ -115,21 +115,29 @@
   function updateRow(node) {
     const row = rowFor(node.id);
     const state = node.state === 'up' ? (node.draining ? 'draining' : node.ready ? 'up' : 'not-ready') : 'down';
+    // A node that is down reports nothing: its figures are the last it sent, greyed and dated.
+    const down = state === 'down';
+    const known = children => down ? [el('span', { class: 'stale' }, ...children)] : children;
     const contents = [
       [el('a', { href: node.url + '/metrics' }, node.id), el('div', { class: 'hint' }, node.url)],
       [el('span', { class: 'badge ' + state }, state), node.reason ? el('div', { class: 'hint' }, node.reason) : ''],
       [state === 'down' ? '–' : node.ready ? 'yes' : 'no'],
       [node.draining ? 'yes' : 'no'],
       [node.eligible ? (node.rampFraction < 1 ? 'ramping ' + percent(node.rampFraction) : 'yes') : 'no'],
-      [bar(node.utilization, mbps(node.egressBitsPerSecond))],
-      [String(node.activeConnections)],
-      [bar(node.cacheFullness, percent(node.cacheFullness))],
-      [percent(node.hitRatio)],
+      [...known([bar(node.utilization, mbps(node.egressBitsPerSecond))]), down ? el('div', { class: 'hint' }, 'last known, ' + age(node.lastHeartbeat)) : ''],
+      known([String(node.activeConnections)]),
+      known([bar(node.cacheFullness, percent(node.cacheFullness))]),
+      known([percent(node.hitRatio)]),
       [age(node.lastHeartbeat)],
     ];
     contents.forEach((children, i) => row.cells[i].replaceChildren(...children));
     row.tr.dataset.state = state;
     row.drain.textContent = node.draining ? 'Undrain' : 'Drain';
+    // Nothing answers on a node that is down: its actions wait until it is back.
+    for (const button of [row.drain, row.fill]) {
+      button.disabled = down;
+      button.title = down ? node.id + ' is down' : '';
+    }
     row.status.textContent = view.actions[node.id] || '';
     return row.tr;
   }

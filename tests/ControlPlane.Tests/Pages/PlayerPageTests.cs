@@ -30,8 +30,12 @@ public sealed class PlayerPageTests(DemoFixture fixture)
         Assert.True(after.GetProperty("nodeChanges").GetInt32() >= 1);
         Assert.True(after.GetProperty("segments").GetInt32() >= result.GetProperty("loadedAtKill").GetInt32() + 3);
 
-        // The operator page shows the killed node down.
+        // The operator page shows the killed node down, its figures as last known, and its actions off.
         Assert.Contains("down", result.GetProperty("operatorRow").GetString(), StringComparison.Ordinal);
+        Assert.Contains("last known", result.GetProperty("operatorRow").GetString(), StringComparison.Ordinal);
+        var actions = result.GetProperty("operatorActions").EnumerateArray().ToList();
+        Assert.Equal(2, actions.Count);
+        Assert.All(actions, a => Assert.True(a.GetProperty("disabled").GetBoolean(), a.GetProperty("text").GetString() + " is enabled"));
         AssertScreenshots(result, "player-playing.png", "player-after-failover.png", "operator-node-down.png");
     }
 
@@ -54,6 +58,22 @@ public sealed class PlayerPageTests(DemoFixture fixture)
         // The page's buffer cap holds with dash.js 5: about 4 s ahead, not the player's own default of 12 s or more.
         Assert.InRange(status.GetProperty("bufferAhead").GetDouble(), 0, 4 + DemoFixture.SegmentSeconds + 0.5);
         AssertScreenshots(result, "player-dash.png");
+    }
+
+    [Fact]
+    public async Task Pages_PhoneWidth_FitWithoutScrollingSideways()
+    {
+        var demo = fixture.Demo;
+        var result = await BrowserScenario.RunAsync("pages-narrow.mjs", "pages-narrow", demo,
+            "--player", demo.PlayerPageUrl("/sample/master.m3u8"), "--operator", demo.OperatorPageUrl, "--width", "420");
+
+        foreach (var page in new[] { "player", "operator" })
+        {
+            var widths = result.GetProperty(page);
+            Assert.True(widths.GetProperty("scrollWidth").GetInt32() <= 420, page + " is " + widths + " at 420 px");
+        }
+
+        AssertScreenshots(result, "player-420.png", "operator-420.png");
     }
 
     internal static void AssertScreenshots(JsonElement result, params string[] names)

@@ -51,12 +51,14 @@ await run(async ({ options, open, shot }) => {
   };
 
   let operatorRow = null;
+  let operatorActions = null;
   if (options.operator) {
     const operator = await open(options.operator);
     await until(operator, 'the operator page to show ' + before.node + ' down',
       node => document.querySelector(`tr[data-node="${node}"]`)?.dataset.state === 'down', before.node, 30000);
     operatorRow = await operator.locator(`tr[data-node="${before.node}"]`).innerText();
+    operatorActions = await operator.locator(`tr[data-node="${before.node}"] button`).evaluateAll(buttons => buttons.map(b => ({ text: b.textContent, disabled: b.disabled })));
     await shot(operator, 'operator-node-down');
   }
-  return { killedNode: before.node, killedPid: pid, killedAt, loadedAtKill, before, after, stalls, failover, operatorRow };
+  return { killedNode: before.node, killedPid: pid, killedAt, loadedAtKill, before, after, stalls, failover, operatorRow, operatorActions };
 });
