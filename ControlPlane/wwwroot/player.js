@@ -7,7 +7,10 @@
   const params = new URLSearchParams(location.search);
   const src = params.get('src') || '/sample/master.m3u8';
   const bufferSeconds = Math.max(2, Number(params.get('buffer')) || 30);
-  const playUrl = '/v1/play' + (src.startsWith('/') ? src : '/' + src);
+  // ?api= names the control plane to play through when the page is served from another origin (as a site's own
+  // page would be); by default it is the one serving the page.
+  const api = /^https?:\/\/[^/?#]+$/.test(params.get('api') || '') ? params.get('api') : '';
+  const playUrl = api + '/v1/play' + (src.startsWith('/') ? src : '/' + src);
   const video = document.getElementById('video');
   const $ = id => document.getElementById(id);
 

@@ -41,6 +41,14 @@ public sealed class DemoCdn : IAsyncDisposable
         ControlPlaneUrl + "/player?src=" + Uri.EscapeDataString(title) + (bufferSeconds is { } b ? "&buffer=" + b.ToString(CultureInfo.InvariantCulture) : "");
 
     /// <summary>
+    /// The player page served from another web origin (<c>localhost</c> rather than <c>127.0.0.1</c>), playing through
+    /// this demo's control plane across origins, as a site's own page would.
+    /// </summary>
+    public string CrossOriginPlayerPageUrl(string title, int? bufferSeconds = null) =>
+        PlayerPageUrl(title, bufferSeconds).Replace("http://127.0.0.1:", "http://localhost:", StringComparison.Ordinal)
+        + "&api=" + Uri.EscapeDataString(ControlPlaneUrl);
+
+    /// <summary>
     /// Runs the demo and waits until it prints its pages (it has encoded, started and filled everything). With
     /// <paramref name="live"/>, the origin also encodes the live title <c>/live/</c> now, on a small ladder.
     /// </summary>

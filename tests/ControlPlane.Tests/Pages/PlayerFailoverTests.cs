@@ -5,8 +5,9 @@ using Edge.Testing;
 namespace Edge.ControlPlane.Tests.Pages;
 
 /// <summary>
-/// Shaka Player, which nobody here wrote, on the steered URLs with a 4 s forward buffer: HLS and DASH each keep
-/// playing through a SIGKILL of the serving edge. A demo of their own, as each test kills one of its edges.
+/// Shaka Player, which nobody here wrote, on the steered URLs from a page on another origin with a 4 s forward
+/// buffer: HLS and DASH each keep playing through a SIGKILL of the serving edge. A demo of their own, as each test
+/// kills one of its edges.
 /// </summary>
 [Collection(DemoGroup.Name)]
 public sealed class PlayerFailoverTests(FailoverDemoFixture fixture) : IClassFixture<FailoverDemoFixture>
@@ -19,17 +20,21 @@ public sealed class PlayerFailoverTests(FailoverDemoFixture fixture) : IClassFix
         var demo = fixture.Demo;
         var name = "shaka-failover" + Path.GetExtension(title).Replace('.', '-');
         var result = await BrowserScenario.RunAsync("player-failover.mjs", name, demo,
-            "--player", demo.PlayerPageUrl(title, bufferSeconds: 4) + "&engine=shaka", "--run", Path.Combine(demo.Directory, "run"));
+            "--player", demo.CrossOriginPlayerPageUrl(title, bufferSeconds: 4) + "&engine=shaka", "--run", Path.Combine(demo.Directory, "run"));
 
         AssertPlaysOnAfterTheKill(result, "Shaka Player");
     }
 
     /// <summary>
-    /// The player was killed off its edge and went on from another node through three more segments, moving
-    /// within a second of its first failed request.
+    /// The player was killed off its edge and went on from another node through three more segments, giving up on
+    /// the dead node after a few failed requests.
     /// </summary>
     internal static void AssertPlaysOnAfterTheKill(JsonElement result, string engine)
     {
+        // The page is on another origin than the control plane it plays through.
+        var origins = result.GetProperty("origins");
+        Assert.NotEqual(origins.GetProperty("page").GetString(), origins.GetProperty("play").GetString());
+
         var before = result.GetProperty("before");
         var after = result.GetProperty("after");
         var killed = result.GetProperty("killedNode").GetString()!;
@@ -42,12 +47,12 @@ public sealed class PlayerFailoverTests(FailoverDemoFixture fixture) : IClassFix
         Assert.True(after.GetProperty("currentTime").GetDouble() >= result.GetProperty("killedAt").GetDouble() + 3 * DemoFixture.SegmentSeconds);
         Assert.NotEqual(killed, after.GetProperty("node").GetString());
         Assert.True(after.GetProperty("nodeChanges").GetInt32() >= 1);
+
+        // It gave up on the dead node after a retry or so for each of video, audio and playlist, not after several
+        // rounds. How long that took is in result.json (and the README), not asserted: timing belongs to benchmarks.
         var failover = result.GetProperty("failover");
         Assert.True(failover.GetProperty("sinceKillMs").ValueKind == JsonValueKind.Number, "no segment from another node: " + failover);
-        if (failover.GetProperty("sinceFirstFailureMs").ValueKind == JsonValueKind.Number)
-        {
-            Assert.True(failover.GetProperty("sinceFirstFailureMs").GetDouble() < 1000, "failover " + failover);
-        }
+        Assert.InRange(failover.GetProperty("failedRequests").GetInt32(), 0, 6);
 
         PlayerPageTests.AssertScreenshots(result, "player-playing.png", "player-after-failover.png");
     }
@@ -62,7 +67,7 @@ public sealed class DashJsFailoverTests(FailoverDemoFixture fixture) : IClassFix
     {
         var demo = fixture.Demo;
         var result = await BrowserScenario.RunAsync("player-failover.mjs", "dashjs-failover", demo,
-            "--player", demo.PlayerPageUrl("/sample/manifest.mpd", bufferSeconds: 4), "--run", Path.Combine(demo.Directory, "run"));
+            "--player", demo.CrossOriginPlayerPageUrl("/sample/manifest.mpd", bufferSeconds: 4), "--run", Path.Combine(demo.Directory, "run"));
 
         PlayerFailoverTests.AssertPlaysOnAfterTheKill(result, "dash.js");
     }

@@ -12,7 +12,7 @@ public sealed class PlayerPageTests(DemoFixture fixture)
         // A short forward buffer, so that most of the title is still to be fetched when the node dies.
         var demo = fixture.Demo;
         var result = await BrowserScenario.RunAsync("player-failover.mjs", "player-failover", demo,
-            "--player", demo.PlayerPageUrl("/sample/master.m3u8", bufferSeconds: 4), "--operator", demo.OperatorPageUrl, "--run", Path.Combine(demo.Directory, "run"));
+            "--player", demo.CrossOriginPlayerPageUrl("/sample/master.m3u8", bufferSeconds: 4), "--operator", demo.OperatorPageUrl, "--run", Path.Combine(demo.Directory, "run"));
 
         var before = result.GetProperty("before");
         var after = result.GetProperty("after");

@@ -24,6 +24,7 @@ await run(async ({ options, open, shot }) => {
   await until(player, 'playing with a serving node', () => window.edgePlayer.state === 'playing' && window.edgePlayer.node, null, 60000);
   await until(player, 'the first segment played', s => window.edgePlayer.currentTime > s * 1.25, segment);
   const before = await playerStatus(player);
+  const origins = await player.evaluate(() => ({ page: location.origin, play: new URL(window.edgePlayer.playUrl, location.href).origin }));
   await shot(player, 'player-playing');
 
   const pid = Number(readFileSync(join(options.run, before.node + '.pid'), 'utf8'));
@@ -60,5 +61,5 @@ await run(async ({ options, open, shot }) => {
     operatorActions = await operator.locator(`tr[data-node="${before.node}"] button`).evaluateAll(buttons => buttons.map(b => ({ text: b.textContent, disabled: b.disabled })));
     await shot(operator, 'operator-node-down');
   }
-  return { killedNode: before.node, killedPid: pid, killedAt, loadedAtKill, before, after, stalls, failover, operatorRow, operatorActions };
+  return { origins, killedNode: before.node, killedPid: pid, killedAt, loadedAtKill, before, after, stalls, failover, operatorRow, operatorActions };
 });
