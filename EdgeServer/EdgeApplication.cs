@@ -50,6 +50,18 @@ public static class EdgeApplication
                 // Read once per endpoint, not per connection.
                 var limits = listen.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value.Limits;
                 return connections.Wrap(next, limits);
+            }).Use(next =>
+            {
+                // Built once the endpoint is complete, TLS included. TLS encrypts every byte in user space anyway.
+                var edge = listen.ApplicationServices.GetRequiredService<IOptions<EdgeOptions>>().Value;
+                if (!edge.Transport.DirectSend || $"{listen}".StartsWith("https:", StringComparison.OrdinalIgnoreCase))
+                {
+                    return next;
+                }
+
+                var stalls = listen.ApplicationServices.GetRequiredService<StalledWrites>();
+                var buffer = Math.Max(edge.Transport.MaxResponseBufferBytes, 4096);
+                return connection => Transport.DirectSendConnection.RunAsync(connection, next, stalls, buffer);
             }));
         });
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<EdgeOptions>>((kestrel, edge) => ApplyLimits(kestrel.Limits, edge.Value));

@@ -383,6 +383,18 @@ public sealed class TransportOptions
     /// <remarks>Defaults to 16 KiB.</remarks>
     public int MemoryBlockBytes { get; set; } = 16 * 1024;
 
+    /// <summary>
+    /// Whether plain-HTTP connections send bodies the memory tier holds straight from that memory, gathered with the
+    /// response head into one system call, instead of copying them into Kestrel's buffers first (as nginx's
+    /// <c>sendfile</c> copies nothing). HTTPS connections are unaffected: TLS copies every byte as it encrypts.
+    /// </summary>
+    /// <remarks>Defaults to true.</remarks>
+    public bool DirectSend { get; set; } = true;
+
+    /// <summary>Smallest body sent directly; smaller ones are copied, which costs less than handing them over.</summary>
+    /// <remarks>Defaults to 16 KiB.</remarks>
+    public int DirectSendMinBytes { get; set; } = 16 * 1024;
+
     /// <summary>Most bytes of idle blocks the pool keeps for reuse; blocks returned past it are left to the GC.</summary>
     /// <remarks>Defaults to 64 MiB.</remarks>
     public long MemoryPoolMaxIdleBytes { get; set; } = 64L * 1024 * 1024;

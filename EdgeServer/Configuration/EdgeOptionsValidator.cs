@@ -366,6 +366,11 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             failures.Add($"{key}{nameof(TransportOptions.MemoryBlockBytes)} must be 0 (Kestrel's own pool) or a multiple of 4 KiB up to 1 MiB (got {transport.MemoryBlockBytes})");
         }
 
+        if (transport.DirectSendMinBytes < 0)
+        {
+            failures.Add($"{key}{nameof(TransportOptions.DirectSendMinBytes)} must be 0 or more (got {transport.DirectSendMinBytes})");
+        }
+
         if (transport.MemoryPoolMaxIdleBytes < 0)
         {
             failures.Add($"{key}{nameof(TransportOptions.MemoryPoolMaxIdleBytes)} must be 0 or more (got {transport.MemoryPoolMaxIdleBytes})");

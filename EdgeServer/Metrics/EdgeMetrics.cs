@@ -85,6 +85,7 @@ internal sealed class EdgeMetrics
         var halfOpen = factory.CreateGauge("edge_connections_half_open", "Client connections that have not yet sent a whole request (TLS handshake or headers arriving).");
         var halfOpenClosed = factory.CreateCounter("edge_connections_half_open_closed_total", "Half-open connections closed by their budget: client_limit (over Edge:Limits:MaxHalfOpenConnectionsPerClient), oldest (over Edge:Limits:MaxHalfOpenConnections).", ["reason"]);
         var stalled = factory.CreateCounter("edge_responses_stalled_total", "Responses cut because a body write waited on the client past Edge:Limits:ResponseStallTimeout.");
+        var direct = factory.CreateCounter("edge_direct_send_bytes_total", "Body bytes sent to plain-HTTP clients straight from the memory tier, without a copy into the output buffers (Edge:Transport:DirectSend).");
         Registry.AddBeforeCollectCallback(() =>
         {
             refused.IncTo(connections?.Refused ?? 0);
@@ -92,6 +93,7 @@ internal sealed class EdgeMetrics
             halfOpenClosed.WithLabels("client_limit").IncTo(connections?.HalfOpenRefused ?? 0);
             halfOpenClosed.WithLabels("oldest").IncTo(connections?.HalfOpenEvicted ?? 0);
             stalled.IncTo(stalls?.Cut ?? 0);
+            direct.IncTo(stalls?.DirectBytes ?? 0);
         });
         MemoryHits = factory.CreateCounter("edge_memory_hits_total", "Requests answered from the memory tier, without disk I/O.");
         AdmissionDeclined = factory.CreateCounter("edge_admission_declined_total", "Misses not stored because the doorkeeper had not seen the object before within its window.");

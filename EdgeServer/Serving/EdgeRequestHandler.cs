@@ -41,6 +41,7 @@ internal sealed partial class EdgeRequestHandler
     private readonly StringValues _statusRevalidated;
     private readonly StringValues _statusStaleIfError;
     private readonly PartTargets _liveFolders;
+    private readonly long _directSendMinBytes;
 
     public EdgeRequestHandler(RequestGate gate, CacheLookup lookup, UnsafeMethodForwarder forwarder, DiskCache cache, Doorkeeper doorkeeper, FillCoordinator fills, EdgeMetrics metrics, StalledWrites stalls, TimeProvider time, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger, PartTargets liveFolders)
     {
@@ -57,6 +58,7 @@ internal sealed partial class EdgeRequestHandler
         _logger = logger;
         var value = options.Value;
         _strippedRequestHeaders = value.StrippedRequestHeaders();
+        _directSendMinBytes = Math.Max(1, value.Transport.DirectSendMinBytes);
         _nodeToken = CacheStatus.Identifier(value.NodeId);
         _statusHit = _nodeToken + "; hit";
         _statusStaleWhileRevalidate = _nodeToken + "; hit; detail=stale-while-revalidate";
@@ -379,7 +381,14 @@ internal sealed partial class EdgeRequestHandler
         var response = context.Response;
         try
         {
-            return new Outcome(result, await body.WriteAsync(response.BodyWriter, range.Start, range.Count, _stalls.For(context), context.RequestAborted));
+            var direct = DirectSendFor(context, body, range.Count);
+            if (direct is not null)
+            {
+                // The head goes out first, so the body's stand-in reaches the connection's own writer.
+                await response.StartAsync(context.RequestAborted);
+            }
+
+            return new Outcome(result, await body.WriteAsync(response.BodyWriter, range.Start, range.Count, direct, _stalls.For(context), context.RequestAborted));
         }
         catch (CorruptObjectException ex)
         {
@@ -421,6 +430,11 @@ internal sealed partial class EdgeRequestHandler
             return new Outcome(CacheResult.Error, 0);
         }
     }
+
+    private Transport.IDirectSendFeature? DirectSendFor(HttpContext context, BodySource body, long count) =>
+        body.Kind == BodyKind.Memory && count >= _directSendMinBytes && !context.Request.IsHttps
+            ? context.Features.Get<Transport.IDirectSendFeature>()
+            : null;
 
     private static Task WriteOutOfDescriptorsAsync(HttpContext context)
     {

@@ -19,11 +19,15 @@ namespace Edge.EdgeServer.Serving;
 internal sealed partial class StalledWrites : IDisposable
 {
     private readonly ConcurrentDictionary<HttpContext, long> _waiting = new();
+
+    // Plain-HTTP connections whose sending the edge does itself: a body handed to one is timed by its send, not by a write.
+    private readonly ConcurrentDictionary<Transport.DirectSendConnection, byte> _sending = new();
     private readonly TimeProvider _time;
     private readonly ILogger<StalledWrites> _logger;
     private readonly long _timeoutTicks;
     private readonly ITimer? _timer;
     private long _cut;
+    private long _directBytes;
 
     public StalledWrites(TimeProvider time, IOptions<EdgeOptions> options, ILogger<StalledWrites> logger)
     {
@@ -43,6 +47,27 @@ internal sealed partial class StalledWrites : IDisposable
 
     /// <summary>Body writes waiting on their client now.</summary>
     public int Waiting => _waiting.Count;
+
+    public TimeProvider Time => _time;
+
+    /// <summary>Body bytes connections have sent straight from the memory that held them.</summary>
+    public long DirectBytes => Interlocked.Read(ref _directBytes);
+
+    public void AddDirectBytes(long bytes) => Interlocked.Add(ref _directBytes, bytes);
+
+    /// <summary>Times the sends of a connection, from its start to its end.</summary>
+    public void Add(Transport.DirectSendConnection connection)
+    {
+        if (_timer is not null)
+        {
+            _sending.TryAdd(connection, 0);
+        }
+    }
+
+    public void Remove(Transport.DirectSendConnection connection) => _sending.TryRemove(connection, out _);
+
+    /// <summary>Connections whose send is waiting on their client now.</summary>
+    public int SendsWaiting => _sending.Keys.Count(static c => c.SendStarted != 0);
 
     /// <summary>A watch on the writes of one response.</summary>
     public Watch For(HttpContext context) => new(_timer is null ? null : this, context);
@@ -73,12 +98,32 @@ internal sealed partial class StalledWrites : IDisposable
                 Interlocked.Increment(ref _cut);
                 LogCut(_logger, context.Connection.Id);
                 context.Abort();
+
+                // Its connection's send, stuck on the same client, is not a second cut.
+                if (context.Features.Get<Transport.IDirectSendFeature>() is Transport.DirectSendConnection connection)
+                {
+                    _sending.TryRemove(connection, out _);
+                }
+            }
+        }
+
+        foreach (var (connection, _) in _sending)
+        {
+            var since = connection.SendStarted;
+            if (since != 0 && now - since > _timeoutTicks && _sending.TryRemove(connection, out _))
+            {
+                Interlocked.Increment(ref _cut);
+                LogSendCut(_logger);
+                connection.Abort("A send waited on the client past Edge:Limits:ResponseStallTimeout.");
             }
         }
     }
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Debug, Message = "Connection {ConnectionId}: a response write waited on the client past Edge:Limits:ResponseStallTimeout; cut")]
     private static partial void LogCut(ILogger logger, string connectionId);
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Debug, Message = "A connection's send waited on the client past Edge:Limits:ResponseStallTimeout; cut")]
+    private static partial void LogSendCut(ILogger logger);
 
     /// <summary>Times the writes of one response that wait on its client; <c>default</c> times nothing.</summary>
     internal readonly struct Watch(StalledWrites? owner, HttpContext? context)

@@ -53,9 +53,10 @@ internal readonly struct BodySource
     /// length); returns how many were written. <see cref="CorruptObjectException"/> when a stored chunk fails its
     /// checksum, <see cref="FillFailedException"/> when a fill ends short.
     /// </summary>
-    public ValueTask<long> WriteAsync(PipeWriter writer, long start, long count, StalledWrites.Watch watch, CancellationToken cancellationToken) => Kind switch
+    /// <param name="direct">The connection's direct send, for a body held in memory; null copies it.</param>
+    public ValueTask<long> WriteAsync(PipeWriter writer, long start, long count, Transport.IDirectSendFeature? direct, StalledWrites.Watch watch, CancellationToken cancellationToken) => Kind switch
     {
-        BodyKind.Memory => MemoryBody.WriteAsync(writer, _memory.AsMemory((int)start, (int)count), watch, cancellationToken),
+        BodyKind.Memory => MemoryBody.WriteAsync(writer, _memory.AsMemory((int)start, (int)count), direct, watch, cancellationToken),
         BodyKind.Disk => DiskBody.WriteAsync(writer, _handle!, _checksums!, _length, start, count, watch, cancellationToken),
         _ => FillBody.WriteAsync(writer, _handle!, start, count, _fill, watch, cancellationToken),
     };

@@ -42,6 +42,8 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:Transport:MemoryBlockBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:MemoryBlockBytes=5000")]
     [InlineData("Edge:Transport:MemoryBlockBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:MemoryBlockBytes=big")]
     [InlineData("Edge:Transport:IOQueueCount", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:IOQueueCount=-1")]
+    [InlineData("Edge:Transport:DirectSendMinBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:DirectSendMinBytes=-1")]
+    [InlineData("Edge:Transport:DirectSend", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:DirectSend=sometimes")]
     public async Task Start_BadConfiguration_FailsNamingTheKey(string key, params string[] args)
     {
         using var dir = new TempDirectory();

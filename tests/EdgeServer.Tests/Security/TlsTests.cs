@@ -93,6 +93,9 @@ public sealed class TlsTests : IAsyncLifetime
         }
 
         Assert.True(edge.App.Services.GetRequiredService<Edge.EdgeServer.Transport.BlockMemoryPoolFactory>().Allocated > 0);
+
+        // TLS encrypts from the memory tier's bytes itself: nothing goes to the socket unencrypted.
+        Assert.Equal(0, edge.App.Services.GetRequiredService<Edge.EdgeServer.Serving.StalledWrites>().DirectBytes);
     }
 
     private Task<EdgeHost> StartAsync() => EdgeHost.StartAsync(_origin.Url, Path.Combine(_dir.Path, "cache"), null, "edge-t",
