@@ -59,9 +59,73 @@ public static class SourceProbe
             throw new EncoderException($"input '{path}': ffprobe reports no duration");
         }
 
-        // Rotated phone video is displayed on its side; the ladder is cut to what the viewer sees.
-        var (width, height) = Math.Abs(video.Rotation) % 180 == 90 ? (video.Height.Value, video.Width.Value) : (video.Width.Value, video.Height.Value);
+        // The ladder is cut to what the viewer sees: non-square pixels (anamorphic DVD and broadcast video, 720x576 at
+        // 64:45 is 16:9) widened to square ones, and rotated phone video on its side.
+        var displayWidth = DisplayWidth(video.Width.Value, video.SampleAspectRatio);
+        var (width, height) = Math.Abs(video.Rotation) % 180 == 90 ? (video.Height.Value, displayWidth) : (displayWidth, video.Height.Value);
         var audio = analysis.PrimaryAudioStream;
-        return new SourceInfo(full, width, height, rate, duration, audio is not null, audio?.Language);
+        var facts = await StreamFactsAsync(toolchain, full, video.Index, audio?.Index, cancellationToken);
+        return new SourceInfo(full, width, height, rate, duration, audio is not null, audio?.Language)
+        {
+            Interlaced = facts.Interlaced,
+            AudioDelaySeconds = facts.AudioDelaySeconds,
+        };
+    }
+
+    /// <summary>
+    /// What FFMpegCore does not read: whether the video is interlaced (its field order), and how long after the video
+    /// the audio starts (a source's audio may begin seconds in; moved to 0 it would play out of sync).
+    /// </summary>
+    private static async Task<(bool Interlaced, double AudioDelaySeconds)> StreamFactsAsync(Toolchain toolchain, string path, int videoIndex, int? audioIndex, CancellationToken cancellationToken)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(Path.Combine(toolchain.Folder, "ffprobe"),
+            ["-v", "error", "-show_entries", "stream=index,field_order,start_time", "-of", "json", path])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(info) ?? throw new EncoderException("ffprobe could not be started");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        _ = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            return (false, 0);
+        }
+
+        using var json = System.Text.Json.JsonDocument.Parse(await output);
+        string? fieldOrder = null;
+        double? videoStart = null, audioStart = null;
+        foreach (var stream in json.RootElement.GetProperty("streams").EnumerateArray())
+        {
+            var index = stream.TryGetProperty("index", out var i) ? i.GetInt32() : -1;
+            var start = stream.TryGetProperty("start_time", out var t) && double.TryParse(t.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : (double?)null;
+            if (index == videoIndex)
+            {
+                fieldOrder = stream.TryGetProperty("field_order", out var f) ? f.GetString() : null;
+                videoStart = start;
+            }
+            else if (index == audioIndex)
+            {
+                audioStart = start;
+            }
+        }
+
+        // tt, bb, tb, bt are interlaced; "progressive" and "unknown" are treated as progressive.
+        var interlaced = fieldOrder is "tt" or "bb" or "tb" or "bt";
+        var delay = videoStart is { } v && audioStart is { } a ? Math.Round(Math.Max(0, a - v), 3) : 0;
+        return (interlaced, delay);
+    }
+
+    /// <summary>The width of a frame shown with square pixels, rounded to even; an unknown ratio (0:1) is square.</summary>
+    internal static int DisplayWidth(int width, (int Width, int Height) sampleAspectRatio)
+    {
+        var (num, den) = sampleAspectRatio;
+        if (num <= 0 || den <= 0 || num == den)
+        {
+            return width;
+        }
+
+        return Math.Max(2, (int)Math.Round((double)width * num / den / 2) * 2);
     }
 }

@@ -109,12 +109,11 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
     /// <summary>The ffmpeg outputs for <paramref name="renditions"/>: one decode, split and scaled per rung.</summary>
     public static List<FfmpegOutput> Outputs(EncodePlan plan, IReadOnlyList<PlannedRendition> renditions, string workDirectory)
     {
-        var seconds = plan.SegmentSeconds.ToString("0.###", CultureInfo.InvariantCulture);
-        var keyFrames = $"expr:gte(t,n_forced*{seconds})";
         var video = renditions.Where(r => r.Rung is not null).ToList();
+        var keyFrames = KeyFrames(plan.SegmentSeconds, plan.Renditions.Where(r => r.Rung is not null).Select(r => FrameRate.TryParse(r.Rung!.FrameRate, out var rate) ? rate : plan.Source.FrameRate));
         var outputs = new List<FfmpegOutput>();
         var graph = video.Count == 0 ? null
-            : $"[0:v]split={video.Count}{string.Concat(video.Select((_, i) => $"[s{i}]"))};" + string.Join(';', video.Select((r, i) => $"[s{i}]{Scale(plan.Source, r.Rung!)}[v{i}]"));
+            : $"[0:v]{Deinterlace(plan.Source)}split={video.Count}{string.Concat(video.Select((_, i) => $"[s{i}]"))};" + string.Join(';', video.Select((r, i) => $"[s{i}]{Scale(plan.Source, r.Rung!)}[v{i}]"));
         for (var i = 0; i < video.Count; i++)
         {
             var rung = video[i].Rung!;
@@ -137,7 +136,7 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
         {
             outputs.Add(new FfmpegOutput(Path.Combine(workDirectory, audio.Id + ".mp4"),
             [
-                "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", audio.AudioBitrate!.Value.ToString(CultureInfo.InvariantCulture), "-ac", "2", "-ar", "48000",
+                "-map", "0:a:0", "-vn", .. AudioStart(plan.Source), "-c:a", "aac", "-b:a", audio.AudioBitrate!.Value.ToString(CultureInfo.InvariantCulture), "-ac", "2", "-ar", "48000",
                 "-map_metadata", "-1", "-f", "mp4", "-movflags", "+empty_moov+default_base_moof+cmaf",
                 "-frag_duration", ((long)(plan.SegmentSeconds * 1_000_000)).ToString(CultureInfo.InvariantCulture), "-brand", "cmfc",
             ]));
@@ -145,6 +144,47 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
 
         return outputs;
     }
+
+    /// <summary>
+    /// The <c>-force_key_frames</c> expression: a key frame at the first frame of the slowest rung at or after each
+    /// multiple of the segment length. Faster rungs run at multiples of that rate and have a frame there too, so every
+    /// rung cuts at the same instant; cut on its own grid, a 59.94 fps rung and its 29.97 fps half drift apart by a frame.
+    /// </summary>
+    internal static string KeyFrames(double segmentSeconds, IEnumerable<FrameRate> rates)
+    {
+        var seconds = segmentSeconds.ToString("0.######", CultureInfo.InvariantCulture);
+        var all = rates.ToList();
+        if (all.Count == 0)
+        {
+            return $"expr:gte(t,n_forced*{seconds})";
+        }
+
+        var slowest = all.MinBy(r => r.Value);
+        var fastest = all.MaxBy(r => r.Value);
+
+        // A quarter of the fastest rung's frame early, so a frame exactly on the boundary is never missed by rounding.
+        var slack = (0.25 / fastest.Value).ToString("0.#########", CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"expr:gte(t,ceil(n_forced*{seconds}*{slowest.Numerator}/{slowest.Denominator}-0.000001)*{slowest.Denominator}/{slowest.Numerator}-{slack})");
+    }
+
+    /// <summary>
+    /// Interlaced video is made progressive once, before the split: players and Apple's spec want progressive frames,
+    /// and scaled while interlaced, the fields smear into each other. One frame per frame (25i stays 25p).
+    /// </summary>
+    internal static string Deinterlace(SourceInfo source) => source.Interlaced ? "bwdif=mode=send_frame:parity=auto:deint=all," : "";
+
+    /// <summary>
+    /// The longest audio tail merged into the segment before it: short enough that the merged segment still rounds to
+    /// the target duration (RFC 8216 4.3.3.1).
+    /// </summary>
+    internal static double AudioTail(double segmentSeconds) => Math.Min(0.49, segmentSeconds / 4);
+
+    /// <summary>
+    /// Audio that starts after the video keeps its place: the gap before it is filled with silence, so both renditions
+    /// start at 0 and a player that lines segments up by their playlists plays them in sync.
+    /// </summary>
+    internal static string[] AudioStart(SourceInfo source) => source.AudioDelaySeconds > 0 ? ["-af", "aresample=async=1:first_pts=0"] : [];
 
     private static string Scale(SourceInfo source, Rung rung)
     {
@@ -166,7 +206,7 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
         var packaged = new List<PackagedRendition>();
         foreach (var rendition in plan.Renditions)
         {
-            var media = await Segmenter.SplitAsync(Path.Combine(workDirectory, rendition.Id + ".mp4"), Path.Combine(staging.Path, rendition.Directory), plan.SegmentSeconds / 2, cancellationToken);
+            var media = await Segmenter.SplitAsync(Path.Combine(workDirectory, rendition.Id + ".mp4"), Path.Combine(staging.Path, rendition.Directory), rendition.Rung is null ? AudioTail(plan.SegmentSeconds) : 0, cancellationToken);
             packaged.Add(new PackagedRendition(rendition.Id, rendition.Directory, media, rendition.Rung?.FrameRate, rendition.AudioBitrate is null ? null : plan.Source.AudioLanguage));
         }
 

@@ -55,10 +55,10 @@ internal sealed class FileLadderPolicy(string path) : ILadderPolicy
                 throw new EncoderException($"{where}.width must be a positive even number no wider than the source ({source.Width})");
             }
 
-            var rate = source.FrameRate;
-            if (rung.FrameRate is not null && (!FrameRate.TryParse(rung.FrameRate, out rate) || rate.Value > source.FrameRate.Value + 0.01))
+            var rate = source.FrameRate.AtMost60();
+            if (rung.FrameRate is not null && (!FrameRate.TryParse(rung.FrameRate, out rate) || rate.Value > source.FrameRate.Value + 0.01 || rate.Value > 60.5))
             {
-                throw new EncoderException($"{where}.frameRate '{rung.FrameRate}' must be a rate like 30 or 30000/1001 no higher than the source's {source.FrameRate}");
+                throw new EncoderException($"{where}.frameRate '{rung.FrameRate}' must be a rate like 30 or 30000/1001, no higher than the source's {source.FrameRate} or 60");
             }
 
             result.Add(new Rung(rung.Width ?? source.WidthFor(rung.Height), rung.Height, rung.Bitrate, rate.ToString()));

@@ -11,6 +11,21 @@ public readonly record struct FrameRate(long Numerator, long Denominator)
     /// <summary>The rate halved exactly (60 to 30, 59.94 to 29.97).</summary>
     public FrameRate Half() => Numerator % 2 == 0 ? new(Numerator / 2, Denominator) : new(Numerator, Denominator * 2);
 
+    /// <summary>
+    /// The rate halved until it is at most 60 (120 to 60, 119.88 to 59.94): Apple's authoring spec stops at 60 fps, and
+    /// players and devices are not tested above it.
+    /// </summary>
+    public FrameRate AtMost60()
+    {
+        var rate = this;
+        while (rate.Value > 60.5)
+        {
+            rate = rate.Half();
+        }
+
+        return rate;
+    }
+
     public override string ToString() => Denominator == 1
         ? Numerator.ToString(CultureInfo.InvariantCulture)
         : string.Create(CultureInfo.InvariantCulture, $"{Numerator}/{Denominator}");

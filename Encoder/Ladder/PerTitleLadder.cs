@@ -88,7 +88,7 @@ internal sealed class PerTitleLadderPolicy(FfmpegRunner ffmpeg, IQualityMetric m
                     [new FfmpegOutput("-", ["-lavfi", $"[0:v]scale={source.Width}:{source.Height}:flags=bicubic,setsar=1[d];[1:v]setsar=1[r];{metric.Filter}", "-f", "null"])],
                     null,
                     token);
-                var quality = metric.Parse(log) ?? throw new InvalidOperationException($"ffmpeg printed no {metric.Name} score for {Path.GetFileName(trial)}");
+                var quality = metric.Parse(log) ?? throw new EncoderException($"ffmpeg printed no {metric.Name} score for the trial encode {Path.GetFileName(trial)}; run with --metric ssim to analyse without {metric.Name}, or --ladder default to skip the analysis");
                 var bitrate = (long)(new FileInfo(trial).Length * 8 / length);
                 points[i] = new QualityPoint(width, height, crfs[i], bitrate, Math.Round(quality, 4));
             });

@@ -30,7 +30,8 @@ internal sealed partial class VmafMetric : IQualityMetric
 
     public double? Parse(IEnumerable<string> log) => QualityLog.Last(log, Score());
 
-    [GeneratedRegex(@"VMAF score[:=]\s*([0-9.]+)")]
+    // libvmaf 2 prints "VMAF score: 95.1"; libvmaf 1 (older ffmpeg) "VMAF score = 95.1".
+    [GeneratedRegex(@"VMAF score\s*[:=]\s*([0-9.]+)")]
     private static partial Regex Score();
 }
 

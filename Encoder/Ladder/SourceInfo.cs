@@ -10,6 +10,12 @@ public sealed record SourceInfo(
     bool HasAudio,
     string? AudioLanguage = null)
 {
+    /// <summary>Whether the video is interlaced (deinterlaced before it is scaled: players need progressive video).</summary>
+    public bool Interlaced { get; init; }
+
+    /// <summary>How long after the first video frame the audio starts; its first segment starts that late.</summary>
+    public double AudioDelaySeconds { get; init; }
+
     /// <summary>Width for a rendition of <paramref name="height"/> lines at the source's shape, rounded to even.</summary>
     public int WidthFor(int height) => Math.Min(Width, Even((double)Width * height / Height));
 

@@ -21,7 +21,14 @@ public static class DashWriter
             new XAttribute("startWithSAP", "1"),
             new XAttribute("maxWidth", video.Max(r => r.Track.Width)),
             new XAttribute("maxHeight", video.Max(r => r.Track.Height)),
-            new XAttribute("par", Par(video[0].Track.Width, video[0].Track.Height)));
+            // The picture's shape from the largest rung: smaller ones round their widths to even and drift from it.
+            new XAttribute("par", Par(video.MaxBy(r => r.Track.Height)!.Track.Width, video.MaxBy(r => r.Track.Height)!.Track.Height)));
+        if (video.Where(r => r.FrameRate is not null).MaxBy(r => Ladder.FrameRate.TryParse(r.FrameRate, out var rate) ? rate.Value : 0) is { FrameRate: { } fastest })
+        {
+            // DASH-IF IOP: a video set states its highest frame rate.
+            videoSet.Add(new XAttribute("maxFrameRate", fastest));
+        }
+
         foreach (var rendition in video)
         {
             videoSet.Add(new XElement(Mpd + "Representation",
@@ -44,10 +51,8 @@ public static class DashWriter
                 new XAttribute("mimeType", "audio/mp4"),
                 new XAttribute("segmentAlignment", "true"),
                 new XAttribute("startWithSAP", "1"));
-            if (audio.Language is { Length: > 0 } language and not "und")
-            {
-                audioSet.Add(new XAttribute("lang", language));
-            }
+            // DASH-IF IOP: every audio set has a language; "und" (BCP 47's undetermined) when the source names none.
+            audioSet.Add(new XAttribute("lang", audio.Language is { Length: > 0 } language ? language : "und"));
 
             audioSet.Add(new XElement(Mpd + "Representation",
                 new XAttribute("id", audio.Id),

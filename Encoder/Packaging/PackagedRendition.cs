@@ -10,8 +10,33 @@ public sealed record PackagedRendition(string Id, string Directory, SegmentedTra
 
     public bool IsVideo => Track.Kind == "video";
 
-    /// <summary>Highest bitrate of any one segment, in bits/s: what HLS <c>BANDWIDTH</c> must state.</summary>
-    public long PeakBitrate => (long)Math.Ceiling(Media.Segments.Max(s => s.Size * 8.0 * Track.Timescale / Math.Max(1, s.Duration)));
+    /// <summary>Peak segment bit rate in bits/s (RFC 8216bis): what HLS <c>BANDWIDTH</c> must state.</summary>
+    public long PeakBitrate
+    {
+        get
+        {
+            // RFC 8216bis 4.2: the highest bit rate of any run of segments lasting 0.5 to 1.5 target durations, so a
+            // short last segment (its key frame over a fraction of a second) is not measured on its own.
+            var segments = Media.Segments;
+            var target = Math.Max(1, Math.Round(segments.Max(s => (double)s.Duration) / Track.Timescale)) * Track.Timescale;
+            double peak = 0;
+            for (var i = 0; i < segments.Count; i++)
+            {
+                double bytes = 0, duration = 0;
+                for (var j = i; j < segments.Count && duration <= target * 1.5; j++)
+                {
+                    bytes += segments[j].Size;
+                    duration += segments[j].Duration;
+                    if (duration >= target * 0.5 && duration <= target * 1.5)
+                    {
+                        peak = Math.Max(peak, bytes * 8 * Track.Timescale / duration);
+                    }
+                }
+            }
+
+            return (long)Math.Ceiling(peak > 0 ? peak : segments.Sum(s => s.Size) * 8.0 * Track.Timescale / Math.Max(1, segments.Sum(s => (double)s.Duration)));
+        }
+    }
 
     /// <summary>Total media bits over total duration: what HLS <c>AVERAGE-BANDWIDTH</c> must state.</summary>
     public long AverageBitrate => (long)Math.Ceiling(Media.Segments.Sum(s => s.Size) * 8.0 / Media.DurationSeconds);

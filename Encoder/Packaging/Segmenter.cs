@@ -25,9 +25,10 @@ public static class Segmenter
     private const uint NonSyncSample = 0x0001_0000;
 
     /// <summary>
-    /// Splits <paramref name="source"/> into <paramref name="directory"/>. A last fragment shorter than
-    /// <paramref name="shortTailSeconds"/> is appended to the segment before it (a CMAF segment may hold several
-    /// fragments), so that a sliver at the end neither inflates the peak bitrate nor makes players fetch it alone.
+    /// Splits <paramref name="source"/> into <paramref name="directory"/>, one segment per fragment. A last fragment
+    /// shorter than <paramref name="shortTailSeconds"/> is appended to the segment before it (a CMAF segment may hold
+    /// several fragments): audio cut by duration ends with a sliver of a frame or two. Video passes 0: its segments
+    /// end at key frames every rendition shares, and a short last one must stay where the others' is.
     /// </summary>
     public static async Task<SegmentedTrack> SplitAsync(string source, string directory, double shortTailSeconds, CancellationToken cancellationToken)
     {

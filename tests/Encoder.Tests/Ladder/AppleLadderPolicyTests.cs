@@ -35,9 +35,41 @@ public class AppleLadderPolicyTests
     {
         var report = await new AppleLadderPolicy().BuildAsync(Source(960, 720, new(25, 1)), VideoCodec.H264, default);
 
-        Assert.Contains(report.Rungs, r => (r.Width, r.Height) == (720, 540));
-        Assert.Contains(report.Rungs, r => (r.Width, r.Height) == (960, 720));
+        // 960x540's pixels at 4:3, and the 720p rungs at the source's own size (it has 3/4 of their pixels).
+        Assert.Contains(report.Rungs, r => (r.Width, r.Height) == (832, 624));
+        Assert.Contains(report.Rungs, r => (r.Width, r.Height, r.Bitrate) == (960, 720, 3_375_000));
         Assert.DoesNotContain(report.Rungs, r => r.Height > 720);
+        Assert.All(report.Rungs, r => Assert.Equal(4.0 / 3, (double)r.Width / r.Height, 1));
+    }
+
+    [Fact]
+    public async Task BuildAsync_PortraitSource_TopRungAtItsFullSize()
+    {
+        var report = await new AppleLadderPolicy().BuildAsync(Source(1080, 1920, new(30, 1)), VideoCodec.H264, default);
+
+        Assert.Equal((1080, 1920, 7_800_000L), (report.Rungs[^1].Width, report.Rungs[^1].Height, report.Rungs[^1].Bitrate));
+        Assert.Equal((234, 416), (report.Rungs[0].Width, report.Rungs[0].Height));
+        Assert.Equal(9, report.Rungs.Count);
+    }
+
+    [Fact]
+    public async Task BuildAsync_JustUnder720_Keeps720pRungsAtItsSize()
+    {
+        var report = await new AppleLadderPolicy().BuildAsync(Source(1278, 718, new(25, 1)), VideoCodec.H264, default);
+
+        Assert.Equal((1278, 718), (report.Rungs[^1].Width, report.Rungs[^1].Height));
+        Assert.InRange(report.Rungs[^1].Bitrate, 4_400_000, 4_500_000);
+        Assert.Equal(7, report.Rungs.Count);
+    }
+
+    [Fact]
+    public async Task BuildAsync_CinemascopeSource_WideRungsUpToItsSize()
+    {
+        var report = await new AppleLadderPolicy().BuildAsync(Source(1920, 800, new(24, 1)), VideoCodec.H264, default);
+
+        Assert.Equal((1920, 800), (report.Rungs[^1].Width, report.Rungs[^1].Height));
+        Assert.All(report.Rungs, r => Assert.Equal(2.4, (double)r.Width / r.Height, 1));
+        Assert.All(report.Rungs, r => Assert.True(r.Width <= 1920 && r.Height <= 800));
     }
 
     [Fact]

@@ -1,0 +1,203 @@
+using System.Text.Json;
+using Edge.Encoder.Encoding;
+using Edge.Encoder.Ladder;
+using Edge.Testing;
+
+namespace Edge.Encoder.Tests.Encoding;
+
+/// <summary>Sources with the properties real catalogues have, each encoded for real and checked in its output.</summary>
+public class SourceMatrixTests
+{
+    [Fact]
+    public async Task EncodeAsync_5994FpsSourceWithHalvedRungs_EveryRungCutAtTheSameInstants()
+    {
+        using var dir = new TempDirectory();
+
+        // 59.94 and 29.97 fps frame grids first disagree about "the first frame at or after" a boundary near 17 s.
+        var source = await Sources.AtRateAsync(dir.Path, "60000/1001", seconds: 21);
+        var ladder = Path.Combine(dir.Path, "ladder.json");
+        await File.WriteAllTextAsync(ladder, JsonSerializer.Serialize(new
+        {
+            rungs = new object[]
+            {
+                new { height = 180, bitrate = 400_000 },
+                new { height = 144, bitrate = 200_000, frameRate = "30000/1001" },
+            },
+        }));
+        var output = Path.Combine(dir.Path, "origin", "rate");
+        var encoder = Encoder();
+
+        var title = await encoder.EncodeAsync(new EncodeRequest(source, output) { SegmentSeconds = 2, Preset = "ultrafast", Ladder = ladder }, default);
+
+        var master = await File.ReadAllTextAsync(Path.Combine(output, "master.m3u8"));
+        var variants = Playlist.Variants(master);
+        Assert.Equal(["59.940", "29.970"], variants.Select(v => v.Attributes["FRAME-RATE"]).Order().Reverse());
+        var keyFrames = new List<List<double>>();
+        foreach (var (_, uri) in variants)
+        {
+            var directory = Path.Combine(output, Path.GetDirectoryName(uri)!);
+            var joined = Path.Combine(dir.Path, Path.GetFileName(directory) + ".mp4");
+            await File.WriteAllBytesAsync(joined, [.. (await Task.WhenAll(Directory.GetFiles(directory, "*.m*4*").Order(StringComparer.Ordinal).Where(f => !f.EndsWith(".m3u8", StringComparison.Ordinal))
+                .Select(f => File.ReadAllBytesAsync(f)))).SelectMany(b => b)]);
+            keyFrames.Add(await Ffprobe.KeyFrameTimesAsync(joined));
+        }
+
+        // The short last segment stays short: no segment runs past the 2 s target.
+        foreach (var (_, uri) in variants)
+        {
+            var media = await File.ReadAllTextAsync(Path.Combine(output, uri));
+            Assert.Contains("#EXT-X-TARGETDURATION:2\n", media, StringComparison.Ordinal);
+            Assert.InRange(Playlist.Segments(media)[^1].Duration, 0.9, 1.1);
+        }
+
+        Assert.Equal(keyFrames[0].Count, keyFrames[1].Count);
+        Assert.All(keyFrames[0].Zip(keyFrames[1]), pair => Assert.Equal(pair.First, pair.Second, 3));
+        Assert.InRange(keyFrames[0].Count, 10, 11);
+        Assert.InRange(title.DurationSeconds, 20.9, 21.1);
+        Assert.Contains("maxFrameRate=\"60000/1001\"", await File.ReadAllTextAsync(Path.Combine(output, "manifest.mpd")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EncodeAsync_AnamorphicSource_RungsAtItsDisplayShapeWithSquarePixels()
+    {
+        using var dir = new TempDirectory();
+
+        // PAL widescreen: 720x576 stored, 64:45 pixels, shown 16:9.
+        var source = await Sources.LavfiAsync(dir.Path, "pal-wide", "testsrc2=size=720x576:rate=25:duration=2,setsar=64/45", seconds: 2);
+        var ladder = await LadderAsync(dir.Path, new { height = 540, bitrate = 1_200_000 }, new { height = 360, bitrate = 600_000 });
+        var output = Path.Combine(dir.Path, "origin", "pal");
+
+        await Encoder().EncodeAsync(new EncodeRequest(source, output) { SegmentSeconds = 2, Preset = "ultrafast", Ladder = ladder }, default);
+
+        var variants = Playlist.Variants(await File.ReadAllTextAsync(Path.Combine(output, "master.m3u8")));
+        Assert.Equal(["640x360", "960x540"], variants.Select(v => v.Attributes["RESOLUTION"]).Order());
+        foreach (var (attributes, uri) in variants)
+        {
+            var stream = await Ffprobe.VideoStreamAsync(await JoinAsync(dir.Path, output, uri), "width,height,sample_aspect_ratio");
+            Assert.Equal(attributes["RESOLUTION"], $"{stream["width"]}x{stream["height"]}");
+            Assert.Contains(stream.GetValueOrDefault("sample_aspect_ratio", "N/A"), (string[])["1:1", "N/A", "0:1"]);
+        }
+
+        var mpd = await File.ReadAllTextAsync(Path.Combine(output, "manifest.mpd"));
+        Assert.Contains("par=\"16:9\"", mpd, StringComparison.Ordinal);
+
+        // The source names no language: DASH-IF IOP still wants one on the audio set.
+        Assert.Contains("lang=\"und\"", mpd, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EncodeAsync_120FpsSource_PublishedAt60()
+    {
+        using var dir = new TempDirectory();
+        var source = await Sources.AtRateAsync(dir.Path, "120", seconds: 1);
+        var ladder = await LadderAsync(dir.Path, new { height = 180, bitrate = 600_000 });
+        var output = Path.Combine(dir.Path, "origin", "fast");
+
+        await Encoder().EncodeAsync(new EncodeRequest(source, output) { SegmentSeconds = 1, Preset = "ultrafast", Ladder = ladder }, default);
+
+        var variant = Assert.Single(Playlist.Variants(await File.ReadAllTextAsync(Path.Combine(output, "master.m3u8"))));
+        Assert.Equal("60.000", variant.Attributes["FRAME-RATE"]);
+        var stream = await Ffprobe.VideoStreamAsync(await JoinAsync(dir.Path, output, variant.Uri), "avg_frame_rate");
+        Assert.Equal("60/1", stream["avg_frame_rate"]);
+    }
+
+    [Fact]
+    public async Task EncodeAsync_InterlacedSource_RungsProgressive()
+    {
+        using var dir = new TempDirectory();
+
+        // 25i: 50 fps motion woven into top-field-first frames, coded as interlaced, as broadcast masters are.
+        var source = await Sources.LavfiAsync(dir.Path, "tff", "testsrc2=size=640x360:rate=50:duration=2,interlace=scan=tff", seconds: 2, "-flags", "+ildct+ilme", "-x264opts", "tff=1");
+        Assert.True((await SourceProbe.ProbeAsync(source, Toolchain.Locate(), default)).Interlaced);
+        Assert.True(await CombedAsync(source), "the source is not seen as interlaced");
+        var ladder = await LadderAsync(dir.Path, new { height = 360, bitrate = 1_000_000 });
+        var output = Path.Combine(dir.Path, "origin", "tff");
+
+        await Encoder().EncodeAsync(new EncodeRequest(source, output) { SegmentSeconds = 2, Preset = "ultrafast", Ladder = ladder }, default);
+
+        var variant = Assert.Single(Playlist.Variants(await File.ReadAllTextAsync(Path.Combine(output, "master.m3u8"))));
+        var rung = await JoinAsync(dir.Path, output, variant.Uri);
+        Assert.Equal("25.000", variant.Attributes["FRAME-RATE"]);
+        Assert.False(await CombedAsync(rung), "the rung still has interlaced frames");
+    }
+
+    [Fact]
+    public async Task EncodeAsync_AudioStartsLate_SilenceUntilItsStartInTheAudioRendition()
+    {
+        using var dir = new TempDirectory();
+        var source = await Sources.LateAudioAsync(dir.Path, "1.98", seconds: 6);
+        Assert.InRange((await SourceProbe.ProbeAsync(source, Toolchain.Locate(), default)).AudioDelaySeconds, 1.9, 2.0);
+        var ladder = await LadderAsync(dir.Path, new { height = 180, bitrate = 300_000 });
+        var output = Path.Combine(dir.Path, "origin", "late");
+
+        await Encoder().EncodeAsync(new EncodeRequest(source, output) { SegmentSeconds = 2, Preset = "ultrafast", Ladder = ladder }, default);
+
+        var master = await File.ReadAllTextAsync(Path.Combine(output, "master.m3u8"));
+        var audioPlaylist = Assert.Single(Playlist.Tags(master, "#EXT-X-MEDIA"))["URI"];
+        var audio = await JoinAsync(dir.Path, output, audioPlaylist);
+        var (code, log) = await Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-hide_banner", "-i", audio, "-af", "silencedetect=n=-40dB:d=0.5", "-f", "null", "-");
+        Assert.Equal(0, code);
+
+        // The tone starts where it did in the source, not at 0.
+        var end = System.Text.RegularExpressions.Regex.Match(log, @"silence_end: ([0-9.]+)");
+        Assert.True(end.Success, "the audio rendition has no silence before the tone: " + log);
+        Assert.InRange(double.Parse(end.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 1.93, 2.03);
+        Assert.InRange(await Ffprobe.DurationAsync(audio), 5.8, 6.2);
+    }
+
+    [Theory]
+    [InlineData(120, 1, 60)]
+    [InlineData(120000, 1001, 59.94)]
+    [InlineData(100, 1, 50)]
+    [InlineData(60, 1, 60)]
+    [InlineData(30000, 1001, 29.97)]
+    public void AtMost60_HighRate_HalvedUntilPlayable(long numerator, long denominator, double expected) =>
+        Assert.Equal(expected, new FrameRate(numerator, denominator).AtMost60().Value, 2);
+
+    [Theory]
+    [InlineData(720, 64, 45, 1024)]
+    [InlineData(720, 16, 15, 768)]
+    [InlineData(1440, 4, 3, 1920)]
+    [InlineData(640, 1, 1, 640)]
+    [InlineData(640, 0, 1, 640)]
+    public void DisplayWidth_SampleAspectRatio_SquarePixelWidth(int width, int num, int den, int expected) =>
+        Assert.Equal(expected, SourceProbe.DisplayWidth(width, (num, den)));
+
+    [Fact]
+    public void KeyFrames_HalvedRate_BoundariesOnTheSlowerGrid()
+    {
+        var expression = TitleEncoder.KeyFrames(2, [new FrameRate(60000, 1001), new FrameRate(30000, 1001)]);
+
+        Assert.Equal("expr:gte(t,ceil(n_forced*2*30000/1001-0.000001)*1001/30000-0.004170833)", expression);
+    }
+
+    /// <summary>Whether ffmpeg's interlace detector finds most frames woven from two fields.</summary>
+    private static async Task<bool> CombedAsync(string file)
+    {
+        var (code, output) = await Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-hide_banner", "-i", file, "-an", "-vf", "idet", "-f", "null", "-");
+        Assert.Equal(0, code);
+        var line = output.Split('\n').Last(l => l.Contains("Multi frame detection:", StringComparison.Ordinal));
+        var counts = System.Text.RegularExpressions.Regex.Matches(line, @"(TFF|BFF|Progressive|Undetermined):\s*(\d+)")
+            .ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        return counts["TFF"] + counts["BFF"] > counts["Progressive"];
+    }
+
+    private static TitleEncoder Encoder() => new(new FfmpegRunner(Toolchain.Locate()), TimeProvider.System, new SyncProgress([]));
+
+    private static async Task<string> LadderAsync(string directory, params object[] rungs)
+    {
+        var path = Path.Combine(directory, "ladder.json");
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { rungs }));
+        return path;
+    }
+
+    /// <summary>A rendition's init segment and media segments joined into one file ffprobe reads.</summary>
+    private static async Task<string> JoinAsync(string work, string title, string playlist)
+    {
+        var directory = Path.Combine(title, Path.GetDirectoryName(playlist)!);
+        var joined = Path.Combine(work, Path.GetFileName(directory) + ".mp4");
+        await File.WriteAllBytesAsync(joined, [.. (await Task.WhenAll(Directory.GetFiles(directory, "*.m*4*").Order(StringComparer.Ordinal).Where(f => !f.EndsWith(".m3u8", StringComparison.Ordinal))
+            .Select(f => File.ReadAllBytesAsync(f)))).SelectMany(b => b)]);
+        return joined;
+    }
+}
