@@ -54,6 +54,13 @@ public static class SourceProbe
         }
 
         var duration = analysis.Duration.TotalSeconds > 0 ? analysis.Duration.TotalSeconds : video.Duration.TotalSeconds;
+        if (IsStillImage(video.CodecName, duration, rate))
+        {
+            throw new EncoderException(
+                $"input '{path}' is a still image ({video.CodecName}), not a video; make a video of it first, for example: " +
+                $"ffmpeg -loop 1 -i '{path}' -t 10 -r 30 -c:v libx264 -pix_fmt yuv420p still.mp4");
+        }
+
         if (duration <= 0)
         {
             throw new EncoderException($"input '{path}': ffprobe reports no duration");
@@ -116,6 +123,11 @@ public static class SourceProbe
         var delay = videoStart is { } v && audioStart is { } a ? Math.Round(Math.Max(0, a - v), 3) : 0;
         return (interlaced, delay);
     }
+
+    /// <summary>An image format, or a video of at most one frame: nothing to cut a ladder of segments from.</summary>
+    internal static bool IsStillImage(string? codec, double durationSeconds, FrameRate rate) =>
+        (codec is "png" or "mjpeg" or "bmp" or "gif" or "webp" or "tiff" or "jpegls" or "jpeg2000" or "ppm" or "pgm" && durationSeconds * rate.Value <= 1.5)
+        || (durationSeconds > 0 && durationSeconds * rate.Value <= 1.5);
 
     /// <summary>The width of a frame shown with square pixels, rounded to even; an unknown ratio (0:1) is square.</summary>
     internal static int DisplayWidth(int width, (int Width, int Height) sampleAspectRatio)

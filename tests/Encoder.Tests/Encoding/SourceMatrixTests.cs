@@ -145,6 +145,20 @@ public class SourceMatrixTests
         Assert.InRange(await Ffprobe.DurationAsync(audio), 5.8, 6.2);
     }
 
+    [Fact]
+    public async Task ProbeAsync_StillImage_RefusedSayingHowToMakeAVideoOfIt()
+    {
+        using var dir = new TempDirectory();
+        var image = Path.Combine(dir.Path, "slide.png");
+        var (code, log) = await Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-loglevel", "error", "-y", "-f", "lavfi", "-i", "smptebars=size=640x360", "-frames:v", "1", image);
+        Assert.True(code == 0, log);
+
+        var error = await Assert.ThrowsAsync<EncoderException>(() => SourceProbe.ProbeAsync(image, Toolchain.Locate(), default));
+
+        Assert.Contains("still image", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ffmpeg -loop 1", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(120, 1, 60)]
     [InlineData(120000, 1001, 59.94)]
