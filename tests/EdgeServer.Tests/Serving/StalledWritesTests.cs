@@ -57,7 +57,7 @@ public sealed class StalledWritesTests : IAsyncLifetime
 
             return Task.FromResult(stalls.Cut == 1);
         }, "the stuck reader to be cut", TimeSpan.FromSeconds(30));
-        var received = await DrainAsync(reader);
+        var received = await CutConnection.DrainAsync(reader);
 
         Assert.InRange(received, 0, BodyLength - 1);
         Assert.Equal(0, stalls.Waiting);
@@ -95,27 +95,6 @@ public sealed class StalledWritesTests : IAsyncLifetime
 
         Assert.Equal(BodyLength, body.Length);
         Assert.Equal(0, stalls.Cut);
-    }
-
-    /// <summary>Reads what the node sent before it cut the connection (nothing when a reset discards it); headers included.</summary>
-    private static async Task<long> DrainAsync(Socket socket)
-    {
-        var buffer = new byte[64 * 1024];
-        long total = 0;
-        try
-        {
-            int n;
-            while ((n = await socket.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(30))) > 0)
-            {
-                total += n;
-            }
-        }
-        catch (SocketException)
-        {
-            // A reset after the cut ends the read as well.
-        }
-
-        return total;
     }
 
     private sealed class AbortFeature : IHttpRequestLifetimeFeature

@@ -234,7 +234,7 @@ public sealed class DirectSendTests : IAsyncLifetime
 
             return Task.FromResult(stalls.Cut > 0);
         }, "the stuck reader to be cut", TimeSpan.FromSeconds(30));
-        var received = await DrainAsync(reader);
+        var received = await CutConnection.DrainAsync(reader);
 
         // One cut: the response's, not a second one for its connection's send stuck on the same client.
         Assert.Equal(1, stalls.Cut);
@@ -357,27 +357,6 @@ public sealed class DirectSendTests : IAsyncLifetime
         var body = new byte[head ? 0 : length];
         await stream.ReadExactlyAsync(body).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         return (status, body);
-    }
-
-    /// <summary>Reads what the node sent before it cut the connection (nothing when a reset discards it).</summary>
-    private static async Task<long> DrainAsync(Socket socket)
-    {
-        var buffer = new byte[64 * 1024];
-        long total = 0;
-        try
-        {
-            int n;
-            while ((n = await socket.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(30))) > 0)
-            {
-                total += n;
-            }
-        }
-        catch (SocketException)
-        {
-            // A reset after the cut ends the read as well.
-        }
-
-        return total;
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
