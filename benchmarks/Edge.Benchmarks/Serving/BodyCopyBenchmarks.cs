@@ -62,7 +62,7 @@ public class BodyCopyBenchmarks : IDisposable
     }
 
     [Benchmark(Baseline = true)]
-    public ValueTask<long> FromMemory() => Edge.EdgeServer.Serving.Bodies.MemoryBody.WriteAsync(_pipe.Writer, _body, default, CancellationToken.None);
+    public ValueTask<long> FromMemory() => Edge.EdgeServer.Serving.Bodies.MemoryBody.WriteAsync(_pipe.Writer, _body, direct: null, default, CancellationToken.None);
 
     [Benchmark]
     public ValueTask<long> FromDiskVerified() => Edge.EdgeServer.Serving.Bodies.DiskBody.WriteAsync(_pipe.Writer, _handle, _checksums, Length, 0, Length, default, CancellationToken.None);
