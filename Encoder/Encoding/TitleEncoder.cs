@@ -110,7 +110,9 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
     public static List<FfmpegOutput> Outputs(EncodePlan plan, IReadOnlyList<PlannedRendition> renditions, string workDirectory)
     {
         var video = renditions.Where(r => r.Rung is not null).ToList();
-        var keyFrames = KeyFrames(plan.SegmentSeconds, plan.Renditions.Where(r => r.Rung is not null).Select(r => FrameRate.TryParse(r.Rung!.FrameRate, out var rate) ? rate : plan.Source.FrameRate));
+        var rates = plan.Renditions.Where(r => r.Rung is not null).Select(r => FrameRate.TryParse(r.Rung!.FrameRate, out var rate) ? rate : plan.Source.FrameRate).ToList();
+        var keyFrames = KeyFrames(plan.SegmentSeconds, rates);
+        var timescale = VideoTimescale(rates).ToString(CultureInfo.InvariantCulture);
         var outputs = new List<FfmpegOutput>();
         var graph = video.Count == 0 ? null
             : $"[0:v]{Deinterlace(plan.Source)}split={video.Count}{string.Concat(video.Select((_, i) => $"[s{i}]"))};" + string.Join(';', video.Select((r, i) => $"[s{i}]{Scale(plan.Source, r.Rung!)}[v{i}]"));
@@ -127,7 +129,7 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
             [
                 .. (i == 0 ? (string[])["-filter_complex", graph!] : []),
                 "-map", $"[v{i}]", .. plan.VideoCodec.RateArguments(rung, gop, plan.Preset),
-                "-force_key_frames", keyFrames, "-an", "-map_metadata", "-1",
+                "-force_key_frames", keyFrames, "-video_track_timescale", timescale, "-an", "-map_metadata", "-1",
                 "-f", "mp4", "-movflags", "+frag_keyframe+empty_moov+default_base_moof+cmaf", "-brand", "cmfc",
             ]));
         }
@@ -166,6 +168,24 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
         var slack = (0.25 / fastest.Value).ToString("0.#########", CultureInfo.InvariantCulture);
         return string.Create(CultureInfo.InvariantCulture,
             $"expr:gte(t,ceil(n_forced*{seconds}*{slowest.Numerator}/{slowest.Denominator}-0.000001)*{slowest.Denominator}/{slowest.Numerator}-{slack})");
+    }
+
+    /// <summary>
+    /// One timescale for every video rung, as CMAF wants of a switching set, in which each rung's frame lasts a whole
+    /// number of ticks: MPEG's 90 kHz when it fits them all, else the least common multiple of the rates' numerators
+    /// (60000 for 59.94 and 29.97 fps, where ffmpeg would pick 60000 for one and 30000 for the other).
+    /// </summary>
+    internal static long VideoTimescale(IReadOnlyCollection<FrameRate> rates)
+    {
+        const long Mpeg = 90_000;
+        if (rates.All(r => Mpeg * r.Denominator % r.Numerator == 0))
+        {
+            return Mpeg;
+        }
+
+        return rates.Aggregate(1L, (lcm, r) => lcm / Gcd(lcm, r.Numerator) * r.Numerator);
+
+        static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
     }
 
     /// <summary>

@@ -73,7 +73,7 @@ public static class Segmenter
                     case "ftyp" or "moov":
                         {
                             var box = await ReadBoxAsync(input, header, headerSize, size, cancellationToken);
-                            init.Write(box);
+                            init.Write(type == "ftyp" ? WithIso6(box) : box);
                             if (type == "moov")
                             {
                                 moov = box;
@@ -152,6 +152,45 @@ public static class Segmenter
         }
 
         return new SegmentedTrack(track, "init.mp4", segments);
+    }
+
+    /// <summary>
+    /// The ftyp box with <c>iso6</c> among its compatible brands: CMAF (ISO/IEC 23000-19 7.2) wants it next to
+    /// <c>cmfc</c>, and ffmpeg writes only <c>cmfc</c> and <c>mp41</c>. Its major brand is kept.
+    /// </summary>
+    internal static byte[] WithIso6(byte[] ftyp)
+    {
+        // size(4) type(4) major(4) minor(4) compatible(4 each)
+        if (ftyp.Length < 16)
+        {
+            return ftyp;
+        }
+
+        var brands = new List<string>();
+        for (var at = 16; at + 4 <= ftyp.Length; at += 4)
+        {
+            var brand = System.Text.Encoding.ASCII.GetString(ftyp, at, 4);
+            if (!brands.Contains(brand))
+            {
+                brands.Add(brand);
+            }
+        }
+
+        if (brands.Contains("iso6"))
+        {
+            return ftyp;
+        }
+
+        brands.Insert(0, "iso6");
+        var box = new byte[16 + (brands.Count * 4)];
+        BinaryPrimitives.WriteUInt32BigEndian(box, (uint)box.Length);
+        ftyp.AsSpan(4, 12).CopyTo(box.AsSpan(4));
+        for (var i = 0; i < brands.Count; i++)
+        {
+            System.Text.Encoding.ASCII.GetBytes(brands[i], box.AsSpan(16 + (i * 4)));
+        }
+
+        return box;
     }
 
     private static async Task<byte[]> ReadBoxAsync(Stream input, byte[] header, int headerSize, long size, CancellationToken cancellationToken)

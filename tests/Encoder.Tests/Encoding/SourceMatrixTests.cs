@@ -50,6 +50,14 @@ public class SourceMatrixTests
             Assert.InRange(Playlist.Segments(media)[^1].Duration, 0.9, 1.1);
         }
 
+        // One switching set: one timescale in which both rungs' frames are whole ticks; CMAF's iso6 brand on both.
+        foreach (var (_, uri) in variants)
+        {
+            var joined = await JoinAsync(dir.Path, output, uri);
+            Assert.Equal("1/60000", (await Ffprobe.VideoStreamAsync(joined, "time_base"))["time_base"]);
+            Assert.Contains("iso6", await Ffprobe.RunAsync("-show_entries", "format_tags=compatible_brands", "-of", "default=nw=1:nk=1", joined), StringComparison.Ordinal);
+        }
+
         Assert.Equal(keyFrames[0].Count, keyFrames[1].Count);
         Assert.All(keyFrames[0].Zip(keyFrames[1]), pair => Assert.Equal(pair.First, pair.Second, 3));
         Assert.InRange(keyFrames[0].Count, 10, 11);
@@ -176,6 +184,20 @@ public class SourceMatrixTests
     [InlineData(640, 0, 1, 640)]
     public void DisplayWidth_SampleAspectRatio_SquarePixelWidth(int width, int num, int den, int expected) =>
         Assert.Equal(expected, SourceProbe.DisplayWidth(width, (num, den)));
+
+    [Theory]
+    [InlineData(60000, 1001, 30000, 1001, 60000)]
+    [InlineData(60, 1, 30, 1, 90000)]
+    [InlineData(25, 1, 25, 2, 90000)]
+    [InlineData(24000, 1001, 24000, 1001, 24000)]
+    public void VideoTimescale_RungRates_EveryFrameAWholeNumberOfTicks(long n1, long d1, long n2, long d2, long expected)
+    {
+        var timescale = TitleEncoder.VideoTimescale([new FrameRate(n1, d1), new FrameRate(n2, d2)]);
+
+        Assert.Equal(expected, timescale);
+        Assert.Equal(0, timescale * d1 % n1);
+        Assert.Equal(0, timescale * d2 % n2);
+    }
 
     [Fact]
     public void KeyFrames_HalvedRate_BoundariesOnTheSlowerGrid()
