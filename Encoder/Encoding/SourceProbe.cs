@@ -103,13 +103,18 @@ public static class SourceProbe
         using var json = System.Text.Json.JsonDocument.Parse(await output);
         string? fieldOrder = null;
         double? videoStart = null, audioStart = null;
-        foreach (var stream in json.RootElement.GetProperty("streams").EnumerateArray())
+        if (!json.RootElement.TryGetProperty("streams", out var streams) || streams.ValueKind != System.Text.Json.JsonValueKind.Array)
         {
-            var index = stream.TryGetProperty("index", out var i) ? i.GetInt32() : -1;
-            var start = stream.TryGetProperty("start_time", out var t) && double.TryParse(t.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : (double?)null;
+            return (false, 0);
+        }
+
+        foreach (var stream in streams.EnumerateArray())
+        {
+            var index = stream.TryGetProperty("index", out var i) && i.TryGetInt32(out var n) ? n : -1;
+            var start = stream.TryGetProperty("start_time", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.String && double.TryParse(t.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : (double?)null;
             if (index == videoIndex)
             {
-                fieldOrder = stream.TryGetProperty("field_order", out var f) ? f.GetString() : null;
+                fieldOrder = stream.TryGetProperty("field_order", out var f) && f.ValueKind == System.Text.Json.JsonValueKind.String ? f.GetString() : null;
                 videoStart = start;
             }
             else if (index == audioIndex)

@@ -13,6 +13,7 @@ public static class DashWriter
         var duration = video.Max(r => r.Media.DurationSeconds);
         var period = new XElement(Mpd + "Period", new XAttribute("id", "0"), new XAttribute("start", "PT0S"));
 
+        var largest = video.MaxBy(r => r.Track.Height)!.Track;
         var videoSet = new XElement(Mpd + "AdaptationSet",
             new XAttribute("id", "0"),
             new XAttribute("contentType", "video"),
@@ -22,7 +23,7 @@ public static class DashWriter
             new XAttribute("maxWidth", video.Max(r => r.Track.Width)),
             new XAttribute("maxHeight", video.Max(r => r.Track.Height)),
             // The picture's shape from the largest rung: smaller ones round their widths to even and drift from it.
-            new XAttribute("par", Par(video.MaxBy(r => r.Track.Height)!.Track.Width, video.MaxBy(r => r.Track.Height)!.Track.Height)));
+            new XAttribute("par", Par(largest.Width, largest.Height)));
         if (video.Where(r => r.FrameRate is not null).MaxBy(r => Ladder.FrameRate.TryParse(r.FrameRate, out var rate) ? rate.Value : 0) is { FrameRate: { } fastest })
         {
             // DASH-IF IOP: a video set states its highest frame rate.

@@ -6,6 +6,16 @@ namespace Edge.Encoder.Tests;
 /// <summary>Just enough of an HLS reader to check what the encoder wrote.</summary>
 public static partial class Playlist
 {
+    /// <summary>A rendition's init segment and media segments (of <paramref name="playlistUri"/> under <paramref name="titleRoot"/>) joined into one file in <paramref name="work"/> that ffprobe reads.</summary>
+    public static async Task<string> JoinRenditionAsync(string work, string titleRoot, string playlistUri)
+    {
+        var directory = Path.Combine(titleRoot, Path.GetDirectoryName(playlistUri)!);
+        var joined = Path.Combine(work, Path.GetFileName(directory) + ".mp4");
+        await File.WriteAllBytesAsync(joined, [.. (await Task.WhenAll(Directory.GetFiles(directory, "*.m*4*").Order(StringComparer.Ordinal).Where(f => !f.EndsWith(".m3u8", StringComparison.Ordinal))
+            .Select(f => File.ReadAllBytesAsync(f)))).SelectMany(b => b)]);
+        return joined;
+    }
+
     public static Dictionary<string, string> Attributes(string line)
     {
         var list = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..];

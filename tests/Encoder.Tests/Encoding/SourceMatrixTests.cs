@@ -15,19 +15,9 @@ public class SourceMatrixTests
 
         // 59.94 and 29.97 fps frame grids first disagree about "the first frame at or after" a boundary near 17 s.
         var source = await Sources.AtRateAsync(dir.Path, "60000/1001", seconds: 21);
-        var ladder = Path.Combine(dir.Path, "ladder.json");
-        await File.WriteAllTextAsync(ladder, JsonSerializer.Serialize(new
-        {
-            rungs = new object[]
-            {
-                new { height = 180, bitrate = 400_000 },
-                new { height = 144, bitrate = 200_000, frameRate = "30000/1001" },
-            },
-        }));
+        var ladder = await LadderAsync(dir.Path, new { height = 180, bitrate = 400_000 }, new { height = 144, bitrate = 200_000, frameRate = "30000/1001" });
         var output = Path.Combine(dir.Path, "origin", "rate");
-        var encoder = Encoder();
-
-        var title = await encoder.EncodeAsync(new EncodeRequest(source, output) { SegmentSeconds = 2, Preset = "ultrafast", Ladder = ladder }, default);
+        var title = await Encoder().EncodeAsync(new EncodeRequest(source, output) { SegmentSeconds = 2, Preset = "ultrafast", Ladder = ladder }, default);
 
         var master = await File.ReadAllTextAsync(Path.Combine(output, "master.m3u8"));
         var variants = Playlist.Variants(master);
@@ -35,11 +25,7 @@ public class SourceMatrixTests
         var keyFrames = new List<List<double>>();
         foreach (var (_, uri) in variants)
         {
-            var directory = Path.Combine(output, Path.GetDirectoryName(uri)!);
-            var joined = Path.Combine(dir.Path, Path.GetFileName(directory) + ".mp4");
-            await File.WriteAllBytesAsync(joined, [.. (await Task.WhenAll(Directory.GetFiles(directory, "*.m*4*").Order(StringComparer.Ordinal).Where(f => !f.EndsWith(".m3u8", StringComparison.Ordinal))
-                .Select(f => File.ReadAllBytesAsync(f)))).SelectMany(b => b)]);
-            keyFrames.Add(await Ffprobe.KeyFrameTimesAsync(joined));
+            keyFrames.Add(await Ffprobe.KeyFrameTimesAsync(await Playlist.JoinRenditionAsync(dir.Path, output, uri)));
         }
 
         // The short last segment stays short: no segment runs past the 2 s target.
@@ -53,7 +39,7 @@ public class SourceMatrixTests
         // One switching set: one timescale in which both rungs' frames are whole ticks; CMAF's iso6 brand on both.
         foreach (var (_, uri) in variants)
         {
-            var joined = await JoinAsync(dir.Path, output, uri);
+            var joined = await Playlist.JoinRenditionAsync(dir.Path, output, uri);
             Assert.Equal("1/60000", (await Ffprobe.VideoStreamAsync(joined, "time_base"))["time_base"]);
             Assert.Contains("iso6", await Ffprobe.RunAsync("-show_entries", "format_tags=compatible_brands", "-of", "default=nw=1:nk=1", joined), StringComparison.Ordinal);
         }
@@ -81,7 +67,7 @@ public class SourceMatrixTests
         Assert.Equal(["640x360", "960x540"], variants.Select(v => v.Attributes["RESOLUTION"]).Order());
         foreach (var (attributes, uri) in variants)
         {
-            var stream = await Ffprobe.VideoStreamAsync(await JoinAsync(dir.Path, output, uri), "width,height,sample_aspect_ratio");
+            var stream = await Ffprobe.VideoStreamAsync(await Playlist.JoinRenditionAsync(dir.Path, output, uri), "width,height,sample_aspect_ratio");
             Assert.Equal(attributes["RESOLUTION"], $"{stream["width"]}x{stream["height"]}");
             Assert.Contains(stream.GetValueOrDefault("sample_aspect_ratio", "N/A"), (string[])["1:1", "N/A", "0:1"]);
         }
@@ -105,7 +91,7 @@ public class SourceMatrixTests
 
         var variant = Assert.Single(Playlist.Variants(await File.ReadAllTextAsync(Path.Combine(output, "master.m3u8"))));
         Assert.Equal("60.000", variant.Attributes["FRAME-RATE"]);
-        var stream = await Ffprobe.VideoStreamAsync(await JoinAsync(dir.Path, output, variant.Uri), "avg_frame_rate");
+        var stream = await Ffprobe.VideoStreamAsync(await Playlist.JoinRenditionAsync(dir.Path, output, variant.Uri), "avg_frame_rate");
         Assert.Equal("60/1", stream["avg_frame_rate"]);
     }
 
@@ -124,7 +110,7 @@ public class SourceMatrixTests
         await Encoder().EncodeAsync(new EncodeRequest(source, output) { SegmentSeconds = 2, Preset = "ultrafast", Ladder = ladder }, default);
 
         var variant = Assert.Single(Playlist.Variants(await File.ReadAllTextAsync(Path.Combine(output, "master.m3u8"))));
-        var rung = await JoinAsync(dir.Path, output, variant.Uri);
+        var rung = await Playlist.JoinRenditionAsync(dir.Path, output, variant.Uri);
         Assert.Equal("25.000", variant.Attributes["FRAME-RATE"]);
         Assert.False(await CombedAsync(rung), "the rung still has interlaced frames");
     }
@@ -142,7 +128,7 @@ public class SourceMatrixTests
 
         var master = await File.ReadAllTextAsync(Path.Combine(output, "master.m3u8"));
         var audioPlaylist = Assert.Single(Playlist.Tags(master, "#EXT-X-MEDIA"))["URI"];
-        var audio = await JoinAsync(dir.Path, output, audioPlaylist);
+        var audio = await Playlist.JoinRenditionAsync(dir.Path, output, audioPlaylist);
         var (code, log) = await Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-hide_banner", "-i", audio, "-af", "silencedetect=n=-40dB:d=0.5", "-f", "null", "-");
         Assert.Equal(0, code);
 
@@ -225,15 +211,5 @@ public class SourceMatrixTests
         var path = Path.Combine(directory, "ladder.json");
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { rungs }));
         return path;
-    }
-
-    /// <summary>A rendition's init segment and media segments joined into one file ffprobe reads.</summary>
-    private static async Task<string> JoinAsync(string work, string title, string playlist)
-    {
-        var directory = Path.Combine(title, Path.GetDirectoryName(playlist)!);
-        var joined = Path.Combine(work, Path.GetFileName(directory) + ".mp4");
-        await File.WriteAllBytesAsync(joined, [.. (await Task.WhenAll(Directory.GetFiles(directory, "*.m*4*").Order(StringComparer.Ordinal).Where(f => !f.EndsWith(".m3u8", StringComparison.Ordinal))
-            .Select(f => File.ReadAllBytesAsync(f)))).SelectMany(b => b)]);
-        return joined;
     }
 }

@@ -30,11 +30,7 @@ public class SplitJobTests
         var keyFrames = new List<List<double>>();
         foreach (var (_, uri) in Playlist.Variants(master))
         {
-            var directory = Path.Combine(output, Path.GetDirectoryName(uri)!);
-            var joined = Path.Combine(dir.Path, Path.GetFileName(directory) + ".mp4");
-            await File.WriteAllBytesAsync(joined, [.. (await Task.WhenAll(Directory.GetFiles(directory, "*.m*4*").Order(StringComparer.Ordinal).Where(f => !f.EndsWith(".m3u8", StringComparison.Ordinal))
-                .Select(f => File.ReadAllBytesAsync(f)))).SelectMany(b => b)]);
-            keyFrames.Add(await Ffprobe.KeyFrameTimesAsync(joined));
+            keyFrames.Add(await Ffprobe.KeyFrameTimesAsync(await Playlist.JoinRenditionAsync(dir.Path, output, uri)));
         }
 
         Assert.Equal(2, keyFrames.Count);
