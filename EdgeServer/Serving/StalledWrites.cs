@@ -95,14 +95,21 @@ internal sealed partial class StalledWrites : IDisposable
         {
             if (now - since > _timeoutTicks && _waiting.TryRemove(new KeyValuePair<HttpContext, long>(context, since)))
             {
-                Interlocked.Increment(ref _cut);
-                LogCut(_logger, context.Connection.Id);
-                context.Abort();
-
-                // Its connection's send, stuck on the same client, is not a second cut.
-                if (context.Features.Get<Transport.IDirectSendFeature>() is Transport.DirectSendConnection connection)
+                try
                 {
-                    _sending.TryRemove(connection, out _);
+                    // Its connection's send, stuck on the same client, is not a second cut. Read before the abort ends the request.
+                    if (context.Features.Get<Transport.IDirectSendFeature>() is Transport.DirectSendConnection connection)
+                    {
+                        _sending.TryRemove(connection, out _);
+                    }
+
+                    LogCut(_logger, context.Connection.Id);
+                    context.Abort();
+                    Interlocked.Increment(ref _cut);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The request finished on its own between the write's wait and this sweep: nothing to cut.
                 }
             }
         }
