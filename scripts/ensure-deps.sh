@@ -15,6 +15,8 @@ if [ "${1:-}" = --tests ]; then
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
   # The disk-full test mounts a small tmpfs.
   command -v mount >/dev/null 2>&1 || missing+=(mount)
+  # The monitoring tests check the alert rules with promtool and run a real Prometheus.
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 fi
 if ((${#missing[@]} == 0)); then
   exit 0
