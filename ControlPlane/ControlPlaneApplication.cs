@@ -1,5 +1,6 @@
 using System.Net;
 using Edge.Contracts;
+using Edge.Contracts.AccessLogging;
 using Edge.Contracts.Logging;
 using Edge.ControlPlane.Configuration;
 using Edge.ControlPlane.Health;
@@ -55,9 +56,11 @@ public static class ControlPlaneApplication
                 scheme.TokensKey = "ControlPlane:AdminTokens";
             },
             (scheme, services) => scheme.Keys = [.. services.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.NodeKeys]);
+        builder.Services.AddAccessLog("control-plane", _ => Environment.MachineName);
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseAccessLog(countBodies: true);
         var options = app.Services.GetRequiredService<IOptions<ControlPlaneOptions>>().Value;
         var topology = app.Services.GetRequiredService<TopologyStore>();
         topology.Load();

@@ -1,4 +1,5 @@
 using Edge.Contracts;
+using Edge.Contracts.AccessLogging;
 using Edge.Contracts.Logging;
 using Edge.EdgeServer.Configuration;
 using Edge.EdgeServer.Health;
@@ -92,7 +93,9 @@ public static class EdgeApplication
         builder.Services.AddEdgeServer(builder.Configuration).AddDiskCache().AddPrometheusMetrics().AddProactiveFill().AddControlPlaneReporting();
         configure?.Invoke(builder);
 
+        builder.Services.AddAccessLog("edge", services => services.GetRequiredService<IOptions<EdgeOptions>>().Value.NodeId);
         var app = builder.Build();
+        app.UseAccessLog(countBodies: false);
 
         // A whole request has arrived: its connection leaves the half-open budget.
         app.Use((context, next) =>
@@ -102,6 +105,9 @@ public static class EdgeApplication
         });
         var shortcut = new Security.CacheEndpointShortcut(app.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>(), app.Services.GetRequiredService<EdgeRequestHandler>().InvokeAsync);
         app.Use(shortcut.InvokeAsync);
+
+        // Past the cache's shortcut: operator endpoints and metrics, whose bodies the access log counts itself.
+        app.UseAccessLogBodyCounting();
         Security.OperatorAuthentication.Use(app);
 
         // Operator endpoints: the group's policy is also the fallback, so an endpoint added anywhere is guarded.

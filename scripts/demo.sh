@@ -159,7 +159,8 @@ started origin $!
 # Secrets go in the environment, which other users cannot read, not on command lines, which they can.
 ControlPlane__AdminTokens__0="$admin_token" ControlPlane__NodeKeys__0="$node_key" \
   dotnet ControlPlane/bin/$configuration/net10.0/ControlPlane.dll --urls "http://127.0.0.1:$control_port" \
-  --ControlPlane:TopologyFile="$work/topology.json" >"$work/logs/control-plane.log" 2>&1 &
+  --ControlPlane:TopologyFile="$work/topology.json" --AccessLog:Path="$work/logs/control-plane.access.log" \
+  >"$work/logs/control-plane.log" 2>&1 &
 started control-plane $!
 for i in 0 1 2; do
   n=$((i + 1))
@@ -170,7 +171,7 @@ for i in 0 1 2; do
     --Edge:NodeId="edge-$n" --Edge:CacheMaxBytes=1073741824 \
     --Edge:ControlPlaneUrls:0="http://127.0.0.1:$control_port" \
     --Edge:AdminCorsOrigins:0="http://127.0.0.1:$control_port" --Edge:AdminCorsOrigins:1="http://localhost:$control_port" \
-    >"$work/logs/edge-$n.log" 2>&1 &
+    --AccessLog:Path="$work/logs/edge-$n.access.log" >"$work/logs/edge-$n.log" 2>&1 &
   started "edge-$n" $!
 done
 
@@ -228,7 +229,7 @@ if [ "$live" = 1 ]; then
   echo "edge: live          $cp/player?src=/live/master.m3u8   (low-latency HLS, encoded now; origin http://127.0.0.1:$origin_port/live/master.m3u8)"
 fi
 echo "edge: operator page $cp/operator#token=$admin_token"
-echo "edge: logs in $work/logs; press Ctrl+C to stop"
+echo "edge: logs in $work/logs (access logs: *.access.log, one JSON line per request); press Ctrl+C to stop"
 
 # Up and serving: a node that dies now (a crash, or a kill to watch players fail over) is reported, and the
 # others go on; when none is left, the demo exits with an error.

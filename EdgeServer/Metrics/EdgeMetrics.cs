@@ -33,6 +33,9 @@ internal sealed class EdgeMetrics
 {
     private static readonly string[] ResultNames = ["bypass", "hit", "miss", "collapsed", "error", "revalidated", "stale"];
 
+    /// <summary>The word metrics and the access log use for <paramref name="result"/>.</summary>
+    public static string NameOf(CacheResult result) => ResultNames[(int)result];
+
     private readonly Counter _requests;
     private readonly Counter _responseBytes;
     private readonly Histogram _duration;

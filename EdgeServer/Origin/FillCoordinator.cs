@@ -225,6 +225,7 @@ internal sealed partial class FillCoordinator : IDisposable
         try
         {
             _metrics.OriginFetches.Inc();
+            fill.FetchStarting();
             response = await _origin.GetAsync(fill.Key, headersLinked.Token, fill.Stale, fill.Forwarded).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (headersTimeout.IsCancellationRequested)

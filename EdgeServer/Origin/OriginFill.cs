@@ -58,7 +58,23 @@ internal sealed class OriginFill(UInt128 hash, string key, ObjectMetadata? stale
 
     internal TempObject? Temp => _temp;
 
-    internal void SetHead(FillHead head) => _head.TrySetResult(head);
+    /// <summary>How long the upstream took to answer with its head (zero when it was never asked).</summary>
+    public TimeSpan UpstreamDuration { get; private set; }
+
+    private long _fetchStarted;
+
+    /// <summary>The upstream request is about to be sent.</summary>
+    internal void FetchStarting() => _fetchStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    internal void SetHead(FillHead head)
+    {
+        if (_fetchStarted != 0)
+        {
+            UpstreamDuration = System.Diagnostics.Stopwatch.GetElapsedTime(_fetchStarted);
+        }
+
+        _head.TrySetResult(head);
+    }
 
     /// <summary>Joins as a reader so the temporary file stays open; false once the fill has finished and let it go.</summary>
     public bool TryJoin()

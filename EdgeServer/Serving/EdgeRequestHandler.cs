@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Edge.Contracts;
+using Edge.Contracts.AccessLogging;
 using System.Runtime.CompilerServices;
 using Edge.EdgeServer.Caching;
 using Edge.EdgeServer.Configuration;
@@ -89,6 +90,7 @@ internal sealed partial class EdgeRequestHandler
         {
             var outcome = handling.Result;
             _metrics.RecordRequest(context.Response.StatusCode, outcome.Result, outcome.Bytes, started);
+            Log(context, outcome);
             return Task.CompletedTask;
         }
 
@@ -121,6 +123,17 @@ internal sealed partial class EdgeRequestHandler
         finally
         {
             _metrics.RecordRequest(context.Response.StatusCode, outcome.Result, outcome.Bytes, started);
+            Log(context, outcome);
+        }
+    }
+
+    /// <summary>What only the cache knows goes into the request's access log line.</summary>
+    private static void Log(HttpContext context, Outcome outcome)
+    {
+        if (context.Features.Get<AccessRecord>() is { } record)
+        {
+            record.Bytes = outcome.Bytes;
+            record.Cache = EdgeMetrics.NameOf(outcome.Result);
         }
     }
 
@@ -315,6 +328,12 @@ internal sealed partial class EdgeRequestHandler
             _metrics.FillWaiting.Dec();
         }
 
+        if (context.Features.Get<AccessRecord>() is { } record)
+        {
+            record.UpstreamStatus = head.StatusCode;
+            record.UpstreamDuration = fill.UpstreamDuration;
+        }
+
         var result = leader ? CacheResult.Miss : CacheResult.Collapsed;
         if (!leader)
         {
@@ -379,6 +398,11 @@ internal sealed partial class EdgeRequestHandler
         }
 
         var response = context.Response;
+        if (context.Features.Get<AccessRecord>() is { } record)
+        {
+            record.FirstByte = Stopwatch.GetTimestamp();
+        }
+
         try
         {
             var direct = DirectSendFor(context, body, range.Count);

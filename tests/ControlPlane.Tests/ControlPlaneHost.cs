@@ -43,6 +43,7 @@ internal sealed class ControlPlaneHost : IAsyncDisposable
             $"--ControlPlane:TopologyFile={path}",
             "--ControlPlane:HeartbeatInterval=00:01:00",
             "--ControlPlane:ProbeInterval=01:00:00",
+            "--AccessLog:Enabled=false",
             .. extra,
         ];
         var app = ControlPlaneApplication.Build(args, builder => builder.Logging.ClearProviders());

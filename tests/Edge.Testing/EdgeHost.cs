@@ -42,6 +42,9 @@ public sealed class EdgeHost : IAsyncDisposable
 
             // Most tests look at what one request does; the doorkeeper has tests of its own that turn it on.
             "--Edge:Admission:DoorkeeperWindow=00:00:00",
+
+            // In-process nodes would write their access logs into the test run's output; the log has tests of its own.
+            "--AccessLog:Enabled=false",
         };
         if (cacheMaxBytes is { } max)
         {

@@ -47,6 +47,23 @@ public sealed class TlsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_OverTls_AccessLogNamesTheTlsVersionAndHttp2()
+    {
+        WriteCertificate("edge-one", DateTime.UtcNow.AddMinutes(-1));
+        var log = Path.Combine(_dir.Path, "access.log");
+        await using var edge = await StartAsync("--AccessLog:Enabled=true", $"--AccessLog:Path={log}");
+
+        var (response, _) = await GetAsync(edge.Url);
+        response.Dispose();
+
+        var line = (await AccessLogging.AccessLogTests.ReadLinesAsync(log, 1))[0];
+        AccessLogging.AccessLogTests.AssertSchema(line);
+        Assert.Equal("2", line.GetProperty("http").GetProperty("version").GetString());
+        Assert.Equal("tls", line.GetProperty("tls").GetProperty("version_protocol").GetString());
+        Assert.Equal("1.3", line.GetProperty("tls").GetProperty("version").GetString());
+    }
+
+    [Fact]
     public async Task Get_CertificateFilesReplaced_NextConnectionGetsTheNewOneWithoutARestart()
     {
         var first = WriteCertificate("edge-one", DateTime.UtcNow.AddMinutes(-10));
@@ -98,8 +115,8 @@ public sealed class TlsTests : IAsyncLifetime
         Assert.Equal(0, edge.App.Services.GetRequiredService<Edge.EdgeServer.Serving.StalledWrites>().DirectBytes);
     }
 
-    private Task<EdgeHost> StartAsync() => EdgeHost.StartAsync(_origin.Url, Path.Combine(_dir.Path, "cache"), null, "edge-t",
-        "--urls=https://127.0.0.1:0", $"--Edge:Tls:CertificatePath={CertificatePath}", $"--Edge:Tls:KeyPath={KeyPath}");
+    private Task<EdgeHost> StartAsync(params string[] extra) => EdgeHost.StartAsync(_origin.Url, Path.Combine(_dir.Path, "cache"), null, "edge-t",
+        ["--urls=https://127.0.0.1:0", $"--Edge:Tls:CertificatePath={CertificatePath}", $"--Edge:Tls:KeyPath={KeyPath}", .. extra]);
 
     /// <summary>One request on a new connection; returns the response and the thumbprint the server presented.</summary>
     private async Task<(HttpResponseMessage Response, string? Thumbprint)> GetAsync(string url)
