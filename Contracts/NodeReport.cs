@@ -40,6 +40,15 @@ public sealed record NodeReport
     /// <summary>Requests answered from the cache since the node started.</summary>
     public long Hits { get; init; }
 
+    /// <summary>Playback sessions (CMCD <c>sid</c>) with a request in the last five minutes.</summary>
+    public int PlayerSessions { get; init; }
+
+    /// <summary>Share of the last five minutes' CMCD requests sent after the player's buffer ran empty (<c>bs</c>), 0 to 1.</summary>
+    public double RebufferingShare { get; init; }
+
+    /// <summary>Mean encoded bitrate (CMCD <c>br</c>) of the media objects players asked for in the last five minutes, kbit/s.</summary>
+    public long MeanBitrateKbps { get; init; }
+
     /// <summary>Monotonic report number; a restarted node starts again from 1.</summary>
     public long Sequence { get; init; }
 }

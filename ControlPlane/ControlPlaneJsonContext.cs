@@ -63,6 +63,15 @@ public sealed record NodeStatusReport
 
     public required double HitRatio { get; init; }
 
+    /// <summary>Playback sessions the node's players reported in CMCD in the last five minutes.</summary>
+    public required int PlayerSessions { get; init; }
+
+    /// <summary>Share of the node's CMCD requests sent after a rebuffer in the last five minutes, 0 to 1.</summary>
+    public required double RebufferingShare { get; init; }
+
+    /// <summary>Mean encoded bitrate of the media the node's players asked for in the last five minutes, kbit/s.</summary>
+    public required long MeanBitrateKbps { get; init; }
+
     public DateTimeOffset? LastHeartbeat { get; init; }
 
     public required int ProbeFailures { get; init; }

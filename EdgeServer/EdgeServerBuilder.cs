@@ -35,6 +35,8 @@ public static class EdgeServerServiceCollectionExtensions
         services.TryAddSingleton<CacheLookup>();
         services.TryAddSingleton<UnsafeMethodForwarder>();
         services.TryAddSingleton<EdgeRequestHandler>();
+        services.TryAddSingleton<Cmcd.CmcdQuality>();
+        services.TryAddSingleton<Cmcd.NextObjectPrefetch>();
         services.TryAddSingleton<StalledWrites>();
         services.TryAddSingleton<NodeState>();
         services.TryAddSingleton<ConnectionCounter>();

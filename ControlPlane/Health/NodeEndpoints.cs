@@ -92,6 +92,9 @@ internal static class NodeEndpoints
                     ActiveConnections = status.ActiveConnections,
                     CacheFullness = status.CacheFullness,
                     HitRatio = status.HitRatio,
+                    PlayerSessions = status.PlayerSessions,
+                    RebufferingShare = status.RebufferingShare,
+                    MeanBitrateKbps = status.MeanBitrateKbps,
                     LastHeartbeat = status.LastHeartbeat,
                     ProbeFailures = status.ConsecutiveProbeFailures,
                 };

@@ -110,6 +110,13 @@ internal sealed class NodeStatus
 
     public required double HitRatio { get; init; }
 
+    /// <summary>What the node's players reported in CMCD over the last five minutes (zero without a fresh heartbeat).</summary>
+    public int PlayerSessions { get; init; }
+
+    public double RebufferingShare { get; init; }
+
+    public long MeanBitrateKbps { get; init; }
+
     public required DateTimeOffset? LastHeartbeat { get; init; }
 
     public required int ConsecutiveProbeFailures { get; init; }

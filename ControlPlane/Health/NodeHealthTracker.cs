@@ -257,6 +257,9 @@ internal sealed partial class NodeHealthTracker
                 ActiveConnections = report?.ActiveConnections ?? 0,
                 CacheFullness = report is { CacheMaxBytes: > 0 } r ? (double)r.CacheUsedBytes / r.CacheMaxBytes : 0,
                 HitRatio = report is { Requests: > 0 } q ? (double)q.Hits / q.Requests : 0,
+                PlayerSessions = report?.PlayerSessions ?? 0,
+                RebufferingShare = report?.RebufferingShare ?? 0,
+                MeanBitrateKbps = report?.MeanBitrateKbps ?? 0,
                 LastHeartbeat = health.LastHeartbeat,
                 ConsecutiveProbeFailures = health.ConsecutiveProbeFailures,
             };

@@ -106,7 +106,7 @@
     } });
     const fill = el('button', { type: 'button', onclick: () => act(current(id), 'fill', 'POST', '/admin/fills', { manifest: $('manifest').value.trim() }) }, 'Fill');
     const status = el('span', { class: 'action-status' });
-    const cells = [el('th', { scope: 'row' }), ...Array.from({ length: 9 }, (_, i) => el('td', i >= 5 && i !== 6 ? { class: 'num' } : {}))];
+    const cells = [el('th', { scope: 'row' }), ...Array.from({ length: 12 }, (_, i) => el('td', i >= 5 && i !== 6 ? { class: 'num' } : {}))];
     row = { tr: el('tr', { 'data-node': id }, ...cells, el('td', { class: 'actions' }, drain, fill, status)), cells, drain, fill, status };
     rows.set(id, row);
     return row;
@@ -128,6 +128,10 @@
       known([String(node.activeConnections)]),
       known([bar(node.cacheFullness, percent(node.cacheFullness))]),
       known([percent(node.hitRatio)]),
+      // Quality as the node's players report it in CMCD, over the last five minutes.
+      known([String(node.playerSessions)]),
+      known([node.playerSessions ? percent(node.rebufferingShare) : '–']),
+      known([node.meanBitrateKbps ? mbps(node.meanBitrateKbps * 1000) : '–']),
       [age(node.lastHeartbeat)],
     ];
     contents.forEach((children, i) => row.cells[i].replaceChildren(...children));
@@ -153,7 +157,7 @@
         tbody,
       };
       section.el.append(section.title, section.hint, el('table', {},
-        el('thead', {}, el('tr', {}, ...['Node', 'State', 'Ready', 'Draining', 'Eligible', 'Egress', 'Connections', 'Cache full', 'Hit ratio', 'Heartbeat', 'Actions'].map(h => el('th', { scope: 'col' }, h)))),
+        el('thead', {}, el('tr', {}, ...['Node', 'State', 'Ready', 'Draining', 'Eligible', 'Egress', 'Connections', 'Cache full', 'Hit ratio', 'Players', 'Rebuffering', 'Bitrate', 'Heartbeat', 'Actions'].map(h => el('th', { scope: 'col' }, h)))),
         tbody));
       sections.set(site.id, section);
     }

@@ -14,8 +14,14 @@
   const video = document.getElementById('video');
   const $ = id => document.getElementById(id);
 
+  // Common Media Client Data (CTA-5004) on every request, in the query (headers would need a CORS preflight per
+  // request): the edges count sessions, rebuffering and bitrate from it and prefetch each segment's successor.
+  const cmcdSession = typeof crypto.randomUUID === 'function' ? crypto.randomUUID()
+    : Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('');
+  const cmcdContent = src.replace(/^\/+/, '').split('/')[0].slice(0, 64);
+
   const status = window.edgePlayer = {
-    src, playUrl, engine: null, state: 'loading', currentTime: 0, bufferAhead: 0,
+    src, playUrl, cmcdSession, engine: null, state: 'loading', currentTime: 0, bufferAhead: 0,
     rendition: null, node: null, cache: null, nodes: [], nodeChanges: 0, segments: 0, errors: [], events: [],
     live: false, lowLatency: false, latency: null, latencies: [], stalls: [],
   };
@@ -148,6 +154,7 @@
       lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5,
       maxBufferLength: bufferSeconds, maxMaxBufferLength: bufferSeconds * 2, backBufferLength: 30,
       playlistLoadPolicy: quick(10000, 20000, 2), fragLoadPolicy: quick(10000, 120000, 6),
+      cmcd: { sessionId: cmcdSession, contentId: cmcdContent, useHeaders: false },
       debug: params.get('debug') === '1',
     });
     window.edgeHls = hls;
@@ -193,6 +200,7 @@
     player.updateSettings({ streaming: {
       buffer: { bufferTimeAtTopQuality: bufferSeconds, bufferTimeAtTopQualityLongForm: bufferSeconds, bufferTimeDefault: bufferSeconds },
       retryAttempts: { MediaSegment: 1, InitializationSegment: 1 }, retryIntervals: quick,
+      cmcd: { enabled: true, sid: cmcdSession, cid: cmcdContent, mode: 'query' },
     } });
     // Headers reach only the response interceptor; the fragment event says which segment it was.
     const cacheStatusByUrl = new Map();
@@ -238,6 +246,7 @@
     player.configure({
       streaming: { bufferingGoal: bufferSeconds, rebufferingGoal: 1, bufferBehind: 30, retryParameters: retry, lowLatencyMode: true },
       manifest: { retryParameters: retry },
+      cmcd: { enabled: true, sessionId: cmcdSession, contentId: cmcdContent, useHeaders: false },
     });
     const net = shaka.net.NetworkingEngine;
     player.getNetworkingEngine().registerResponseFilter((type, response, context) => {

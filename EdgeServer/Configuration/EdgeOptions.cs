@@ -194,6 +194,9 @@ public sealed class EdgeOptions
     /// <summary>What of a request's query is in its cache key and sent to the origin (<c>Edge:CacheKey:*</c>).</summary>
     public CacheKeyOptions CacheKey { get; } = new();
 
+    /// <summary>Fetching a player's next object before it asks, from CMCD's <c>nor</c> (<c>Edge:Prefetch:*</c>).</summary>
+    public PrefetchOptions Prefetch { get; } = new();
+
     /// <summary>Proactive fill.</summary>
     public FillOptions Fill { get; } = new();
 
@@ -346,6 +349,23 @@ public sealed class LimitsOptions
 /// Kestrel's socket transport and output buffering (<c>Edge:Transport:*</c>). The defaults are what measured best in
 /// <c>benchmarks/compare-nginx.sh</c> on a 2-core node; the benchmarks README has the numbers.
 /// </summary>
+public sealed class PrefetchOptions
+{
+    /// <summary>
+    /// Whether a request whose CMCD names the player's next object (<c>nor</c>) starts that object's fill in the
+    /// background when it is not stored, so the player's next request is a hit.
+    /// </summary>
+    /// <remarks>Defaults to true: the fill is one the player would cause a moment later anyway.</remarks>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// The share of <see cref="EdgeOptions.OriginMaxConcurrentFills"/> prefetches may hold at once; beyond it a hint
+    /// is dropped, so players' own misses always find origin slots.
+    /// </summary>
+    /// <remarks>Defaults to 0.25 (16 of the default 64 slots).</remarks>
+    public double MaxOriginShare { get; set; } = 0.25;
+}
+
 public sealed class TransportOptions
 {
     /// <summary>

@@ -161,6 +161,11 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
 
         ValidateLimits(options, failures);
         ValidateTransport(options.Transport, failures);
+        if (!(options.Prefetch.MaxOriginShare is > 0 and <= 1))
+        {
+            failures.Add($"Edge:Prefetch:{nameof(PrefetchOptions.MaxOriginShare)} must be more than 0 and at most 1 (got {options.Prefetch.MaxOriginShare})");
+        }
+
 
         if (options.MaxOpenFiles < 0)
         {

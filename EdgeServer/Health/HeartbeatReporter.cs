@@ -22,6 +22,7 @@ internal sealed partial class HeartbeatReporter : BackgroundService
     private readonly NodeState _state;
     private readonly DiskCache _cache;
     private readonly EdgeMetrics _metrics;
+    private readonly Cmcd.CmcdQuality _quality;
     private readonly ConnectionCounter _connections;
     private readonly TimeProvider _time;
     private readonly ILogger<HeartbeatReporter> _logger;
@@ -34,8 +35,9 @@ internal sealed partial class HeartbeatReporter : BackgroundService
     private long _lastTimestamp;
 
     public HeartbeatReporter(IOptions<EdgeOptions> options, NodeState state, DiskCache cache, EdgeMetrics metrics,
-        ConnectionCounter connections, TimeProvider time, IControlPlaneResolver resolver, ILogger<HeartbeatReporter> logger)
+        ConnectionCounter connections, TimeProvider time, IControlPlaneResolver resolver, ILogger<HeartbeatReporter> logger, Cmcd.CmcdQuality quality)
     {
+        _quality = quality;
         _resolver = resolver;
         _options = options.Value;
         _state = state;
@@ -67,6 +69,7 @@ internal sealed partial class HeartbeatReporter : BackgroundService
         _lastTimestamp = now;
 
         var ready = _state.IsReady(out var reason);
+        var quality = _quality.Summary();
         return new NodeReport
         {
             NodeId = _options.NodeId,
@@ -80,6 +83,9 @@ internal sealed partial class HeartbeatReporter : BackgroundService
             CacheMaxBytes = _cache.MaxBytes,
             Requests = _metrics.TotalRequests,
             Hits = _metrics.TotalHits,
+            PlayerSessions = quality.Sessions,
+            RebufferingShare = quality.StarvedShare,
+            MeanBitrateKbps = quality.MeanBitrateKbps,
             Sequence = Interlocked.Increment(ref _sequence),
         };
     }

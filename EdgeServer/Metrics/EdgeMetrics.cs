@@ -54,6 +54,7 @@ internal sealed class EdgeMetrics
         // Exemplars would read the trace context on every observation of the hit path.
         factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
         factory = factory.WithLabels(new Dictionary<string, string> { ["node"] = nodeId });
+        Factory = factory;
 
         _requests = factory.CreateCounter("edge_requests_total", "Requests answered, by status code and cache result.", ["code", "cache"]);
         _responseBytes = factory.CreateCounter("edge_response_bytes_total", "Body bytes sent to clients, by cache result.", ["cache"]);
@@ -156,6 +157,9 @@ internal sealed class EdgeMetrics
     }
 
     public CollectorRegistry Registry { get; }
+
+    /// <summary>Creates metrics in <see cref="Registry"/> with the node's label, for features that keep their own.</summary>
+    public IMetricFactory Factory { get; }
 
     public Counter OriginFetches { get; }
 

@@ -16,6 +16,9 @@ internal sealed class ForwardedRequest
         "Proxy-Authorization", "Host", "Content-Length", "Expect", "Via", "X-Forwarded-For",
         "Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since",
         ":method", ":path", ":scheme", ":authority", ":protocol",
+
+        // CMCD is for this node (CTA-5004): the origin's answer must not depend on it.
+        "CMCD-Request", "CMCD-Object", "CMCD-Status", "CMCD-Session",
     };
 
     /// <summary>A fill no client asked for (proactive fills, background work): nothing is forwarded.</summary>

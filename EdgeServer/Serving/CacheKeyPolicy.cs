@@ -6,11 +6,13 @@ namespace Edge.EdgeServer.Serving;
 /// <summary>
 /// Turns a request's path and query into its cache key (<c>Edge:CacheKey:*</c>): by default the path and the query as
 /// sent, so <c>seg.m4s?token=A</c> and <c>?token=B</c> are two objects; per path prefix the query can be ignored,
-/// sorted, cut to listed parameters or rid of listed ones. The key's query is also what the origin is sent, so a
-/// stored response never depends on a parameter the key left out.
+/// sorted, cut to listed parameters or rid of listed ones; the <c>CMCD</c> parameter never is part of it. The key's
+/// query is also what the origin is sent, so a stored response never depends on a parameter the key left out.
 /// </summary>
 internal sealed class CacheKeyPolicy
 {
+    private const string CmcdParameter = Cmcd.CmcdData.QueryName + "=";
+
     private readonly Rule _default;
     private readonly Rule[] _rules;
 
@@ -45,7 +47,8 @@ internal sealed class CacheKeyPolicy
             return path;
         }
 
-        if (rule.Mode == QueryModes.Keep && rule.Keep.Count == 0 && rule.Drop.Count == 0)
+        // CMCD describes the player, not the object: never in the key, and so never sent to the origin.
+        if (rule.Mode == QueryModes.Keep && rule.Keep.Count == 0 && rule.Drop.Count == 0 && !query.Contains(CmcdParameter, StringComparison.Ordinal))
         {
             return path + query;
         }
@@ -61,7 +64,7 @@ internal sealed class CacheKeyPolicy
 
             var equals = text.IndexOf('=');
             var name = (equals < 0 ? text : text[..equals]).ToString();
-            if ((rule.Keep.Count > 0 && !rule.Keep.Contains(name)) || rule.Drop.Contains(name))
+            if ((rule.Keep.Count > 0 && !rule.Keep.Contains(name)) || rule.Drop.Contains(name) || name == Cmcd.CmcdData.QueryName)
             {
                 continue;
             }

@@ -3,6 +3,7 @@ using Edge.Contracts;
 using Edge.Contracts.AccessLogging;
 using System.Runtime.CompilerServices;
 using Edge.EdgeServer.Caching;
+using Edge.EdgeServer.Cmcd;
 using Edge.EdgeServer.Configuration;
 using Edge.EdgeServer.Live;
 using Edge.EdgeServer.Metrics;
@@ -43,9 +44,13 @@ internal sealed partial class EdgeRequestHandler
     private readonly StringValues _statusStaleIfError;
     private readonly PartTargets _liveFolders;
     private readonly long _directSendMinBytes;
+    private readonly CmcdQuality _quality;
+    private readonly NextObjectPrefetch _prefetch;
 
-    public EdgeRequestHandler(RequestGate gate, CacheLookup lookup, UnsafeMethodForwarder forwarder, DiskCache cache, Doorkeeper doorkeeper, FillCoordinator fills, EdgeMetrics metrics, StalledWrites stalls, TimeProvider time, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger, PartTargets liveFolders)
+    public EdgeRequestHandler(RequestGate gate, CacheLookup lookup, UnsafeMethodForwarder forwarder, DiskCache cache, Doorkeeper doorkeeper, FillCoordinator fills, EdgeMetrics metrics, StalledWrites stalls, TimeProvider time, IOptions<EdgeOptions> options, ILogger<EdgeRequestHandler> logger, PartTargets liveFolders, CmcdQuality quality, NextObjectPrefetch prefetch)
     {
+        _quality = quality;
+        _prefetch = prefetch;
         _liveFolders = liveFolders;
         _gate = gate;
         _lookup = lookup;
@@ -127,6 +132,17 @@ internal sealed partial class EdgeRequestHandler
         }
     }
 
+    /// <summary>A player's CMCD: counted, logged, and its next object prefetched.</summary>
+    private void Observe(HttpContext context, CmcdData cmcd)
+    {
+        _quality.Record(cmcd);
+        context.Features.Get<AccessRecord>()?.SetExtra(CmcdLogFields.Writer, cmcd);
+        if (cmcd.NextObject is { } next)
+        {
+            _prefetch.Consider(context, next);
+        }
+    }
+
     /// <summary>What only the cache knows goes into the request's access log line.</summary>
     private static void Log(HttpContext context, Outcome outcome)
     {
@@ -148,6 +164,11 @@ internal sealed partial class EdgeRequestHandler
         }
 
         var request = context.Request;
+        if (CmcdData.IsPresent(request) && CmcdData.From(request) is { } cmcd)
+        {
+            Observe(context, cmcd);
+        }
+
         var hash = CacheKey.Hash(key);
         var isHead = HttpMethods.IsHead(request.Method);
         if (!isHead && !HttpMethods.IsGet(request.Method))

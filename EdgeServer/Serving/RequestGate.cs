@@ -119,6 +119,40 @@ internal sealed class RequestGate
         return new ValueTask<string?>(_keys.KeyFor(path!, request.QueryString.Value));
     }
 
+    /// <summary>
+    /// The cache key of another object a client named (a CMCD <c>nor</c>), by the same rules as its own request:
+    /// signature, path validity and file types; null when the client could not ask for it directly.
+    /// </summary>
+    public string? KeyForOther(HttpContext context, string path, string rawTarget, string? query)
+    {
+        if (_signature.Enabled)
+        {
+            var failure = SignatureFailure.Missing;
+            if (UrlSignature.TrySplit(path, out var token, out var rest))
+            {
+                failure = _signature.Verify(token, rest, context.Connection.RemoteIpAddress, _time.GetUtcNow());
+                if (failure == SignatureFailure.None)
+                {
+                    path = rest;
+                    rawTarget = rawTarget.StartsWith(UrlSignature.Marker + token, StringComparison.Ordinal) ? rawTarget[(UrlSignature.Marker.Length + token.Length)..] : rest;
+                }
+            }
+
+            if (failure != SignatureFailure.None && (_signingRequired || failure != SignatureFailure.Missing))
+            {
+                return null;
+            }
+        }
+
+        if (RequestPath.Check(path, rawTarget, _maxPathLength) != PathCheck.Ok
+            || (_allowedExtensions is { } allowed && !allowed.Contains(Path.GetExtension(path.AsSpan()))))
+        {
+            return null;
+        }
+
+        return _keys.KeyFor(path, query);
+    }
+
     /// <summary>Sets the headers every response of the edge carries; the stored response's own fields may override them.</summary>
     public void SetCommonHeaders(IHeaderDictionary headers)
     {

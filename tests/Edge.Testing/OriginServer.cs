@@ -70,6 +70,8 @@ public sealed class OriginServer : IAsyncDisposable
     private readonly List<string> _log = [];
     private readonly List<string> _targets = [];
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _headerNames = new(StringComparer.OrdinalIgnoreCase);
+
     public string Url { get; private set; } = "";
 
     public static async Task<OriginServer> StartAsync()
@@ -151,6 +153,9 @@ public sealed class OriginServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether any request so far carried a header field named <paramref name="name"/>.</summary>
+    public bool SawHeader(string name) => _headerNames.ContainsKey(name);
+
     /// <summary>Most requests the origin was answering at the same time.</summary>
     public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
 
@@ -187,6 +192,11 @@ public sealed class OriginServer : IAsyncDisposable
     {
         var path = context.Request.Path.Value ?? "/";
         _requests.AddOrUpdate(path, 1, (_, n) => n + 1);
+        foreach (var name in context.Request.Headers.Keys)
+        {
+            _headerNames.TryAdd(name, 0);
+        }
+
         lock (_log)
         {
             _log.Add($"{context.Request.Method} {path}");

@@ -16,7 +16,7 @@ public sealed class OperatorPageTests(DemoFixture fixture)
         Assert.Equal("up", result.GetProperty("undrained").GetString());
         Assert.Matches(@"fill done: (\d+) of \1 objects", result.GetProperty("fill").GetString());
         var text = result.GetProperty("text").GetString()!;
-        foreach (var column in new[] { "Egress", "Connections", "Cache full", "Hit ratio", "Heartbeat" })
+        foreach (var column in new[] { "Egress", "Connections", "Cache full", "Hit ratio", "Players", "Rebuffering", "Bitrate", "Heartbeat" })
         {
             Assert.Contains(column, text, StringComparison.OrdinalIgnoreCase);
         }

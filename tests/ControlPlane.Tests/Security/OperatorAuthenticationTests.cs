@@ -143,6 +143,10 @@ public sealed class OperatorAuthenticationTests
     [InlineData("""{"nodeId":"edge-1","ready":true,"cacheUsedBytes":-5}""", "cache sizes")]
     [InlineData("""{"nodeId":"edge-2","ready":true}""", "nodeId")]
     [InlineData("""{"nodeId":"edge-1","ready":true,"sequence":-1}""", "counters")]
+    [InlineData("""{"nodeId":"edge-1","ready":true,"playerSessions":-1}""", "playerSessions")]
+    [InlineData("""{"nodeId":"edge-1","ready":true,"rebufferingShare":1.5}""", "rebufferingShare")]
+    [InlineData("""{"nodeId":"edge-1","ready":true,"rebufferingShare":-0.1}""", "rebufferingShare")]
+    [InlineData("""{"nodeId":"edge-1","ready":true,"meanBitrateKbps":99999999999}""", "meanBitrateKbps")]
     public async Task Heartbeat_NonsenseValues_400NamingTheFieldAndNotHeard(string body, string named)
     {
         await using var host = await ControlPlaneHost.StartAsync(Topology);

@@ -71,6 +71,27 @@ public sealed class AccessLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_WithCmcd_LineCarriesWhatThePlayerReported()
+    {
+        await using var edge = await StartAsync();
+
+        using var response = await edge.Client.GetAsync(Cmcd.CmcdServingTests.WithCmcd("/t/seg1.m4s", "br=3200,bl=8000,bs,mtp=25000,nor=\"seg2.m4s\",ot=v,sf=h,sid=\"s-1\",su,br=oops"));
+
+        var line = (await ReadLinesAsync(LogPath, 1))[0];
+        AssertSchema(line);
+        var cmcd = line.GetProperty("edge").GetProperty("cmcd");
+        Assert.Equal(3200, cmcd.GetProperty("br").GetInt32());
+        Assert.Equal(8000, cmcd.GetProperty("bl").GetInt32());
+        Assert.True(cmcd.GetProperty("bs").GetBoolean());
+        Assert.Equal(25000, cmcd.GetProperty("mtp").GetInt32());
+        Assert.Equal("seg2.m4s", cmcd.GetProperty("nor").GetString());
+        Assert.Equal("v", cmcd.GetProperty("ot").GetString());
+        Assert.Equal("h", cmcd.GetProperty("sf").GetString());
+        Assert.Equal("s-1", cmcd.GetProperty("sid").GetString());
+        Assert.True(cmcd.GetProperty("su").GetBoolean());
+    }
+
+    [Fact]
     public async Task Log_FileGrowsPastItsLimit_RotatedAndOldestDeleted()
     {
         var options = new AccessLogOptions { Path = LogPath, MaxFileBytes = 2_000, MaxFiles = 2 };

@@ -61,6 +61,29 @@ public sealed class HeartbeatReporterTests
     }
 
     [Fact]
+    public async Task ExecuteAsync_PlayersSentCmcd_ReportsCarryTheirQuality()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        await using var origin = await OriginServer.StartAsync();
+        origin.Add("/t/seg.m4s", new byte[1000], "video/iso.segment");
+        using var cache = new TempDirectory();
+        await using var edge = await EdgeHost.StartAsync(origin.Url, cache.Path, nodeId: "edge-q", extra:
+        [
+            $"--Edge:ControlPlaneUrls:0={receiver.Url}",
+            "--Edge:HeartbeatInterval=00:00:00.050",
+        ]);
+
+        foreach (var cmcd in new[] { "br=3000,ot=v,sid=\"a\"", "br=1000,ot=v,sid=\"a\",bs", "br=2000,ot=v,sid=\"b\"", "br=128,ot=a,sid=\"b\"" })
+        {
+            using var response = await edge.Client.GetAsync(Cmcd.CmcdServingTests.WithCmcd("/t/seg.m4s", cmcd));
+        }
+
+        var report = await receiver.NextAsync(r => r.PlayerSessions == 2);
+        Assert.Equal(0.25, report.RebufferingShare, 6);
+        Assert.Equal(1532, report.MeanBitrateKbps);
+    }
+
+    [Fact]
     public async Task ExecuteAsync_ResolveAllAndANameWithTwoAddresses_EveryReplicaGetsReports()
     {
         // Two replicas behind one name, as a headless Service's DNS answers: 127.0.0.1 and 127.0.0.2, same port.

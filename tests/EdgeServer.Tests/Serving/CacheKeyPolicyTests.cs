@@ -15,6 +15,20 @@ public sealed class CacheKeyPolicyTests
     public void KeyFor_Default_PathAndQueryAsSent(string query, string expected) =>
         Assert.Equal(expected, new CacheKeyPolicy(new CacheKeyOptions()).KeyFor("/t/seg.m4s", query));
 
+    [Theory]
+    [InlineData(QueryModes.Keep, "?CMCD=br%3D3200%2Csid%3D%22x%22&token=A", "/t/seg.m4s?token=A")]
+    [InlineData(QueryModes.Keep, "?token=A&CMCD=br%3D3200", "/t/seg.m4s?token=A")]
+    [InlineData(QueryModes.Keep, "?CMCD=bs", "/t/seg.m4s")]
+    [InlineData(QueryModes.Sort, "?z=1&CMCD=bs&a=2", "/t/seg.m4s?a=2&z=1")]
+    [InlineData(QueryModes.Ignore, "?CMCD=bs&a=2", "/t/seg.m4s")]
+    [InlineData(QueryModes.Keep, "?XCMCD=1&cmcd=2", "/t/seg.m4s?XCMCD=1&cmcd=2")]
+    public void KeyFor_CmcdParameter_NeverInTheKeyWhateverTheMode(string mode, string query, string expected)
+    {
+        var options = new CacheKeyOptions { Query = mode };
+
+        Assert.Equal(expected, new CacheKeyPolicy(options).KeyFor("/t/seg.m4s", query));
+    }
+
     [Fact]
     public void KeyFor_RulesByPrefix_LongestPrefixWinsAndEachModeApplies()
     {
