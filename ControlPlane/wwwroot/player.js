@@ -246,7 +246,9 @@
     player.configure({
       streaming: { bufferingGoal: bufferSeconds, rebufferingGoal: 1, bufferBehind: 30, retryParameters: retry, lowLatencyMode: true },
       manifest: { retryParameters: retry },
-      cmcd: { enabled: true, sessionId: cmcdSession, contentId: cmcdContent, useHeaders: false },
+      // Not for HLS: Shaka bans a failed pathway by the exact URL it asked for, CMCD query included, so it would never
+      // leave a dead node for another pathway.
+      cmcd: { enabled: !/\.m3u8(\?|$)/.test(src), sessionId: cmcdSession, contentId: cmcdContent, useHeaders: false },
     });
     const net = shaka.net.NetworkingEngine;
     player.getNetworkingEngine().registerResponseFilter((type, response, context) => {

@@ -1,5 +1,6 @@
 using Edge.EdgeServer.Caching;
 using Edge.EdgeServer.Configuration;
+using Edge.EdgeServer.Live;
 using Edge.EdgeServer.Metrics;
 using Edge.EdgeServer.Origin;
 using Edge.EdgeServer.Serving;
@@ -21,6 +22,7 @@ internal sealed class NextObjectPrefetch
     private readonly RequestGate _gate;
     private readonly DiskCache _cache;
     private readonly FillCoordinator _fills;
+    private readonly PartTargets _liveFolders;
     private readonly bool _enabled;
     private readonly int _cap;
     private readonly Counter.Child _started;
@@ -28,22 +30,25 @@ internal sealed class NextObjectPrefetch
     private readonly Counter.Child _filling;
     private readonly Counter.Child _capped;
     private readonly Counter.Child _refused;
+    private readonly Counter.Child _live;
     private int _running;
 
-    public NextObjectPrefetch(RequestGate gate, DiskCache cache, FillCoordinator fills, EdgeMetrics metrics, IOptions<EdgeOptions> options)
+    public NextObjectPrefetch(RequestGate gate, DiskCache cache, FillCoordinator fills, EdgeMetrics metrics, IOptions<EdgeOptions> options, PartTargets liveFolders)
     {
+        _liveFolders = liveFolders;
         _gate = gate;
         _cache = cache;
         _fills = fills;
         var value = options.Value;
         _enabled = value.Prefetch.Enabled;
         _cap = Math.Max(1, (int)Math.Floor(value.OriginMaxConcurrentFills * value.Prefetch.MaxOriginShare));
-        var results = metrics.Factory.CreateCounter("edge_prefetch_total", "Next objects named by players (CMCD nor), by what was done: started (a fill), stored (already cached), filling (a fill already running), capped (prefetches held their share of origin slots), refused (not an object the player could ask for).", ["result"]);
+        var results = metrics.Factory.CreateCounter("edge_prefetch_total", "Next objects named by players (CMCD nor), by what was done: started (a fill), stored (already cached), filling (a fill already running), capped (prefetches held their share of origin slots), refused (not an object the player could ask for), live (a live title's part, which blocking reloads deliver).", ["result"]);
         _started = results.WithLabels("started");
         _stored = results.WithLabels("stored");
         _filling = results.WithLabels("filling");
         _capped = results.WithLabels("capped");
         _refused = results.WithLabels("refused");
+        _live = results.WithLabels("live");
     }
 
     /// <summary>Prefetches running now.</summary>
@@ -82,6 +87,14 @@ internal sealed class NextObjectPrefetch
         catch (UriFormatException)
         {
             _refused.Inc();
+            return;
+        }
+
+        // A live title's next part may not exist yet: fetched early it would be a 404 the player then hits. Blocking
+        // reloads and preload hints already get live parts to players as they are written.
+        if (_liveFolders.For(path) is not null)
+        {
+            _live.Inc();
             return;
         }
 

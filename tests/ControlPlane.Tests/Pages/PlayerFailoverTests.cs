@@ -23,6 +23,11 @@ public sealed class PlayerFailoverTests(FailoverDemoFixture fixture) : IClassFix
             "--player", demo.CrossOriginPlayerPageUrl(title, bufferSeconds: 4) + "&engine=shaka", "--run", Path.Combine(demo.Directory, "run"));
 
         AssertPlaysOnAfterTheKill(result, "Shaka Player");
+        if (title.EndsWith(".mpd", StringComparison.Ordinal))
+        {
+            // Shaka sends CMCD for DASH only; see the player page.
+            await PlayerPageTests.AssertCmcdReachedTheEdgesAsync(demo, result.GetProperty("after"), "d", namesNextObject: false);
+        }
     }
 
     /// <summary>

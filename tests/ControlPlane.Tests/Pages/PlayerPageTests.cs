@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Edge.Testing;
 
 namespace Edge.ControlPlane.Tests.Pages;
 
@@ -37,6 +38,7 @@ public sealed class PlayerPageTests(DemoFixture fixture)
         Assert.Equal(2, actions.Count);
         Assert.All(actions, a => Assert.True(a.GetProperty("disabled").GetBoolean(), a.GetProperty("text").GetString() + " is enabled"));
         AssertScreenshots(result, "player-playing.png", "player-after-failover.png", "operator-node-down.png");
+        await AssertCmcdReachedTheEdgesAsync(demo, after, "h", namesNextObject: true);
     }
 
     [Fact]
@@ -58,6 +60,7 @@ public sealed class PlayerPageTests(DemoFixture fixture)
         // The page's buffer cap holds with dash.js 5: about 4 s ahead, not the player's own default of 12 s or more.
         Assert.InRange(status.GetProperty("bufferAhead").GetDouble(), 0, 4 + DemoFixture.SegmentSeconds + 0.5);
         AssertScreenshots(result, "player-dash.png");
+        await AssertCmcdReachedTheEdgesAsync(demo, status, "d", namesNextObject: true);
     }
 
     [Fact]
@@ -83,6 +86,51 @@ public sealed class PlayerPageTests(DemoFixture fixture)
         {
             var file = Assert.Single(files, f => Path.GetFileName(f) == name);
             Assert.True(new FileInfo(file).Length > 1000, file + " is not a screenshot");
+        }
+    }
+
+    /// <summary>
+    /// The player sent CMCD (CTA-5004) with its session id on its requests, and the edges understood it: their access
+    /// logs carry it parsed, with the streaming format, media object types and bitrates, and the next object it named.
+    /// </summary>
+    internal static async Task AssertCmcdReachedTheEdgesAsync(DemoCdn demo, JsonElement status, string format, bool namesNextObject)
+    {
+        var session = status.GetProperty("cmcdSession").GetString()!;
+        List<JsonElement> lines = [];
+        await Poll.UntilAsync(
+            () =>
+            {
+                lines = [.. AccessLines(demo).Where(l => l.GetProperty("edge").TryGetProperty("cmcd", out var c) && c.TryGetProperty("sid", out var sid) && sid.GetString() == session)];
+                return Task.FromResult(lines.Count(l => l.GetProperty("edge").GetProperty("cmcd").TryGetProperty("br", out _)) >= 3);
+            },
+            "three media requests with the player's CMCD in the edges' access logs",
+            TimeSpan.FromSeconds(10));
+
+        var cmcd = lines.Select(l => l.GetProperty("edge").GetProperty("cmcd")).ToList();
+        Assert.All(cmcd, c => Assert.Equal(format, c.GetProperty("sf").GetString()));
+        Assert.Contains(cmcd, c => c.TryGetProperty("ot", out var ot) && ot.GetString() is "v" or "av" && c.GetProperty("br").GetInt32() > 0);
+        if (namesNextObject)
+        {
+            Assert.Contains(cmcd, c => c.TryGetProperty("nor", out var nor) && nor.GetString()!.Length > 0);
+        }
+
+        // CMCD never reached the cache key: no object is stored or fetched under a URL that carries it.
+        Assert.All(lines, l => Assert.DoesNotContain("CMCD", l.GetProperty("edge").GetProperty("cache_status").GetString() ?? "", StringComparison.Ordinal));
+    }
+
+    private static IEnumerable<JsonElement> AccessLines(DemoCdn demo)
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(demo.Directory, "logs"), "edge-*.access.log"))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            while (reader.ReadLine() is { } line)
+            {
+                if (line.EndsWith('}'))
+                {
+                    yield return JsonDocument.Parse(line).RootElement.Clone();
+                }
+            }
         }
     }
 }

@@ -68,5 +68,5 @@ export async function until(page, what, fn, arg, timeoutMs = 30000) {
 export const playerStatus = page => page.evaluate(() => {
   const s = window.edgePlayer;
   return { state: s.state, engine: s.engine, currentTime: s.currentTime, bufferAhead: s.bufferAhead, node: s.node, nodes: s.nodes, cache: s.cache,
-    rendition: s.rendition, segments: s.segments, nodeChanges: s.nodeChanges, errors: s.errors, events: s.events };
+    rendition: s.rendition, segments: s.segments, nodeChanges: s.nodeChanges, errors: s.errors, events: s.events, cmcdSession: s.cmcdSession };
 });
