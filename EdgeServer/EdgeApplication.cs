@@ -115,6 +115,9 @@ public static class EdgeApplication
         HealthEndpoints.Map(app, admin);
         Filling.AdminEndpoints.Map(admin);
         var metrics = app.Services.GetRequiredService<EdgeMetrics>();
+        var accessLog = app.Services.GetRequiredService<AccessLog>();
+        var dropped = metrics.Factory.CreateCounter("edge_access_log_dropped_total", "Access log lines dropped because the writer could not keep up or could not write (a full disk).");
+        metrics.Registry.AddBeforeCollectCallback(() => dropped.IncTo(accessLog.Dropped));
         app.MapMetrics("/metrics", metrics.Registry).AllowAnonymous();
 
         // Everything else is a player's request for an object.
