@@ -16,7 +16,7 @@ internal static class Program
                          [--rate 0] [--requests 0] [--timeout 10s] [--random] [--seed 1]
                          [--http2] [--insecure] [--json FILE|-] [--quiet]
           edge-load players --master URL [--viewers 10] [--duration 60s] [--ramp 0s] [--buffer 12s]
-                         [--timeout 10s] [--json FILE|-] [--quiet]
+                         [--timeout 10s] [--cmcd] [--json FILE|-] [--quiet]
           edge-load live --playlist URL [--viewers 100] [--duration 30s] [--ramp 2s] [--timeout 10s]
                          [--json FILE|-] [--quiet]
               low-latency HLS viewers: blocking playlist reloads and every part, from the live edge
@@ -96,7 +96,7 @@ internal static class Program
 
     internal static PlayerOptions ParsePlayers(IEnumerable<string> args)
     {
-        var line = CommandLine.Parse(args, ["--master", "--viewers", "--duration", "--ramp", "--buffer", "--timeout", "--json"], ["--quiet"]);
+        var line = CommandLine.Parse(args, ["--master", "--viewers", "--duration", "--ramp", "--buffer", "--timeout", "--json"], ["--quiet", "--cmcd"]);
         var viewers = (int)line.Number("--viewers", 10);
         if (viewers is < 1 or > 100_000)
         {
@@ -111,6 +111,7 @@ internal static class Program
             Ramp = Duration(line, "--ramp", TimeSpan.Zero, allowZero: true),
             BufferGoal = Duration(line, "--buffer", TimeSpan.FromSeconds(12)),
             Timeout = Duration(line, "--timeout", TimeSpan.FromSeconds(10)),
+            Cmcd = line.Flag("--cmcd"),
         };
     }
 
@@ -169,7 +170,7 @@ internal static class Program
     private static async Task<int> PlayersAsync(string[] args, CancellationToken cancel)
     {
         var options = ParsePlayers(args);
-        var line = CommandLine.Parse(args, ["--master", "--viewers", "--duration", "--ramp", "--buffer", "--timeout", "--json"], ["--quiet"]);
+        var line = CommandLine.Parse(args, ["--master", "--viewers", "--duration", "--ramp", "--buffer", "--timeout", "--json"], ["--quiet", "--cmcd"]);
         var runner = new PlayerRunner(options, TimeProvider.System);
         var report = await WithProgressAsync(line, options.Duration, runner.Counters, runner.SegmentLatency, runner.RunAsync, cancel);
         return await OutputAsync(line, report, ReportJsonContext.Default.PlayersReport, TextReport.Write);

@@ -18,6 +18,12 @@ internal sealed class PlayerOptions
     /// <summary>Media a viewer buffers ahead before it waits at playback pace. Defaults to 12 s.</summary>
     public TimeSpan BufferGoal { get; init; } = TimeSpan.FromSeconds(12);
 
+    /// <summary>
+    /// Whether each media request carries CMCD in its query, as hls.js sends it: session id, bitrate, buffer length,
+    /// measured throughput, object type and the next segment (<c>nor</c>). Defaults to false.
+    /// </summary>
+    public bool Cmcd { get; init; }
+
     /// <summary>Longest one request may take. Defaults to 10 s.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -52,6 +52,7 @@ internal sealed class PlayerRunner(PlayerOptions options, TimeProvider time, Htt
             seconds > 0 ? Math.Round(Counters.Bytes / seconds) : 0,
             startup.Summarize(),
             SegmentLatency.Summarize(),
+            reports.Sum(r => r.VideoSegments) is > 0 and var asked ? Math.Round((double)reports.Sum(r => r.VideoSegmentHits) / asked, 4) : 0,
             reports.Sum(r => r.Rebuffers),
             Math.Round(stalled / played, 4),
             watched > 0 ? Math.Round(reports.Where(r => r.Segments > 0).Average(r => r.AchievedKbps), 1) : 0,

@@ -17,6 +17,10 @@ internal sealed class PlayerSession(int viewer, PlayerOptions options, HttpClien
     private readonly RunCounters _own = new();
     private readonly ThroughputAbr _abr = new();
     private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly string _session = $"{viewer:x8}-{Environment.ProcessId:x8}-load";
+    private int _segmentHits;
+    private int _segmentRequests;
+    private bool _stalled;
 
     public LatencyRecorder SegmentLatency { get; } = new();
 
@@ -59,7 +63,8 @@ internal sealed class PlayerSession(int viewer, PlayerOptions options, HttpClien
 
                     current = variant;
                     var segmentStarted = time.GetTimestamp();
-                    got = await FetchAsync(segment.Uri, stop);
+                    var next = playlist.Segments[(index + 1) % playlist.Segments.Count];
+                    got = await FetchAsync(Cmcd(segment, next, variant.Bandwidth, buffered, startupMs is null, "v"), stop, media: true);
                     _abr.Sample(got, time.GetElapsedTime(segmentStarted));
                     SegmentLatency.Record(time.GetElapsedTime(segmentStarted));
                     if (master.AudioFor(variant) is { } audio)
@@ -71,7 +76,8 @@ internal sealed class PlayerSession(int viewer, PlayerOptions options, HttpClien
                             got += await FetchAsync(audioInit, stop);
                         }
 
-                        got += await FetchAsync(audioSegment.Uri, stop);
+                        var nextAudio = audioPlaylist.Segments[(index + 1) % audioPlaylist.Segments.Count];
+                        got += await FetchAsync(Cmcd(audioSegment, nextAudio, variant.Bandwidth, buffered, startupMs is null, "a"), stop);
                     }
                 }
                 catch (SegmentException ex) when (!stop.IsCancellationRequested)
@@ -101,6 +107,7 @@ internal sealed class PlayerSession(int viewer, PlayerOptions options, HttpClien
                     buffered -= spent;
                     if (buffered < 0)
                     {
+                        _stalled = true;
                         rebuffers++;
                         rebufferSeconds += -buffered;
                         buffered = 0;
@@ -140,6 +147,8 @@ internal sealed class PlayerSession(int viewer, PlayerOptions options, HttpClien
             segments,
             bytes,
             SegmentLatency.Summarize(),
+            _segmentRequests,
+            _segmentHits,
             rebuffers,
             Math.Round(rebufferSeconds, 3),
             mediaSeconds > 0 ? Math.Round(bitSeconds / mediaSeconds / 1000, 1) : 0,
@@ -194,7 +203,54 @@ internal sealed class PlayerSession(int viewer, PlayerOptions options, HttpClien
         }
     }
 
-    private async Task<long> FetchAsync(Uri uri, CancellationToken stop)
+    /// <summary>
+    /// <paramref name="segment"/>'s URL, with CMCD in its query when the run sends it (CTA-5004, as hls.js encodes
+    /// it): the next segment relative to this one, and a rebuffer since the last request.
+    /// </summary>
+    private Uri Cmcd(MediaSegment segment, MediaSegment next, long bandwidth, double buffered, bool startup, string objectType)
+    {
+        if (!options.Cmcd)
+        {
+            return segment.Uri;
+        }
+
+        var nor = Uri.UnescapeDataString(segment.Uri.MakeRelativeUri(next.Uri).ToString());
+        var data = new List<string>
+        {
+            Invariant($"bl={(long)Math.Round(Math.Max(buffered, 0) * 10) * 100}"),
+            Invariant($"br={bandwidth / 1000}"),
+        };
+        if (_stalled)
+        {
+            data.Add("bs");
+            _stalled = false;
+        }
+
+        data.Add(Invariant($"d={(long)Math.Round(segment.Duration * 1000)}"));
+        if (_abr.EstimateBitsPerSecond is { } estimate)
+        {
+            data.Add(Invariant($"mtp={(long)(estimate / 1000 / 100) * 100}"));
+        }
+
+        data.Add($"nor=\"{nor}\"");
+        data.Add("ot=" + objectType);
+        data.Add("sf=h");
+        data.Add($"sid=\"{_session}\"");
+        data.Add("st=v");
+        if (startup)
+        {
+            data.Add("su");
+        }
+
+        var builder = new UriBuilder(segment.Uri);
+        var query = builder.Query.TrimStart('?');
+        builder.Query = (query.Length > 0 ? query + "&" : "") + "CMCD=" + Uri.EscapeDataString(string.Join(',', data));
+        return builder.Uri;
+    }
+
+    private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
+
+    private async Task<long> FetchAsync(Uri uri, CancellationToken stop, bool media = false)
     {
         using var timeout = new CancellationTokenSource(options.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
@@ -208,11 +264,19 @@ internal sealed class PlayerSession(int viewer, PlayerOptions options, HttpClien
                 throw new SegmentException("http_" + (int)response.StatusCode);
             }
 
-            if (response.Headers.TryGetValues("Cache-Status", out var status) && status.FirstOrDefault() is { } first)
+            if (response.Headers.TryGetValues("Cache-Status", out var status) && status.LastOrDefault() is { } last)
             {
-                var node = first.Split(';', 2)[0].Trim();
+                var node = last.Split(';', 2)[0].Trim();
                 _nodes[node] = _nodes.GetValueOrDefault(node) + 1;
+
+                // The last entry is the node that answered (RFC 9211): a hit there, or from its memory.
+                if (media && last.Split(';').Skip(1).Any(p => p.Trim() == "hit"))
+                {
+                    _segmentHits++;
+                }
             }
+
+            _segmentRequests += media ? 1 : 0;
 
             return bytes;
         }

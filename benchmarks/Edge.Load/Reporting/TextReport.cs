@@ -29,6 +29,7 @@ internal static class TextReport
         Rows(output, [
             ("requests", Invariant($"{report.Requests:N0}")),
             ("bytes/s", Bytes(report.BytesPerSecond) + "/s"),
+            ("video segment hits", Invariant($"{report.SegmentHitRatio:P1} (Cache-Status of the answering node)")),
             ("rebuffers", Invariant($"{report.Rebuffers:N0} (ratio {report.RebufferRatio:0.####})")),
             ("mean achieved bitrate", Invariant($"{report.MeanAchievedKbps:N0} kbit/s")),
             ("failed sessions", Invariant($"{report.FailedSessions:N0}")),

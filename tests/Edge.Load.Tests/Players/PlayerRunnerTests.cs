@@ -60,6 +60,26 @@ public sealed class PlayerRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunAsync_WithCmcd_TheEdgeCountsTheSessionAndNextSegmentsAreHits()
+    {
+        var options = new PlayerOptions { Master = new Uri(_edge.Url.TrimEnd('/') + "/t/master.m3u8"), Viewers = 1, Duration = TimeSpan.FromSeconds(3), BufferGoal = TimeSpan.FromSeconds(8), Cmcd = true };
+
+        var report = await new PlayerRunner(options, TimeProvider.System).RunAsync(CancellationToken.None).WaitAsync(Bound);
+
+        var session = Assert.Single(report.Sessions);
+        Assert.Null(session.Failure);
+        Assert.True(session.VideoSegments >= 4, $"{session.VideoSegments} segments");
+
+        // Each segment named the next: after the first of a rendition, the player found them stored.
+        Assert.True(session.VideoSegmentHits >= 1, $"{session.VideoSegmentHits} hits of {session.VideoSegments}");
+        Assert.Equal(Math.Round((double)session.VideoSegmentHits / session.VideoSegments, 4), report.SegmentHitRatio);
+        var metrics = await _edge.Client.GetStringAsync("/metrics");
+        Assert.Contains("edge_cmcd_sessions_active{node=\"edge-p\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Matches("edge_prefetch_total\\{result=\"started\",node=\"edge-p\"\\} [1-9]", metrics);
+        Assert.Matches("edge_cmcd_requests_total\\{ot=\"v\",sf=\"h\",node=\"edge-p\"\\} [1-9]", metrics);
+    }
+
+    [Fact]
     public async Task RunAsync_DefaultPathwayFailing_ViewerMovesToTheNextPathwayAndKeepsPlaying()
     {
         await using var broken = await LoadTarget.StartAsync(context =>
