@@ -15,7 +15,7 @@ internal static class Program
           edge-load http --url URL [--url URL ...] [--urls-file FILE] [--connections 32] [--duration 10s]
                          [--rate 0] [--requests 0] [--timeout 10s] [--random] [--seed 1]
                          [--http2] [--insecure] [--json FILE|-] [--quiet]
-          edge-load players --master URL [--viewers 10] [--duration 60s] [--ramp 0s] [--buffer 12s]
+          edge-load players --master URL [--master URL ...] [--viewers 10] [--duration 60s] [--ramp 0s] [--buffer 12s]
                          [--timeout 10s] [--cmcd] [--json FILE|-] [--quiet]
           edge-load live --playlist URL [--viewers 100] [--duration 30s] [--ramp 2s] [--timeout 10s]
                          [--json FILE|-] [--quiet]
@@ -106,6 +106,7 @@ internal static class Program
         return new PlayerOptions
         {
             Master = AbsoluteUrl("--master", line.Required("--master")),
+            MoreMasters = [.. line.Values("--master").Skip(1).Select(m => AbsoluteUrl("--master", m))],
             Viewers = viewers,
             Duration = Duration(line, "--duration", TimeSpan.FromSeconds(60)),
             Ramp = Duration(line, "--ramp", TimeSpan.Zero, allowZero: true),

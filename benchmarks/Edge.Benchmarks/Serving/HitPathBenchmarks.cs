@@ -27,6 +27,7 @@ public class HitPathBenchmarks : IDisposable
     private Socket _bare = null!;
     private Socket _memory = null!;
     private Socket _disk = null!;
+    private Socket _logged = null!;
     private byte[] _request = [];
 
     [Params(2048, 65536)]
@@ -35,19 +36,26 @@ public class HitPathBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
+        Directory.CreateDirectory(_cache);
         var body = new byte[Length];
         new Random(1).NextBytes(body);
         var bare = StartBare(body);
         var memory = Start(EdgeApplication.Build(Args(bare, "memory", "268435456"), Quiet));
         var disk = Start(EdgeApplication.Build(Args(bare, "disk", "0"), Quiet));
-        _request = Encoding.ASCII.GetBytes("GET /t/object.m4s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-        (_bare, _memory, _disk) = (Connect(bare), Connect(memory), Connect(disk));
+
+        // The same memory hit with its access log line written to a file (rotated at 64 MiB, two kept).
+        var logged = Start(EdgeApplication.Build(
+            [.. Args(bare, "logged", "268435456"), "--AccessLog:Enabled=true", $"--AccessLog:Path={Path.Combine(_cache, "access.log")}", "--AccessLog:MaxFileBytes=67108864", "--AccessLog:MaxFiles=2"],
+            Quiet));
+        _request = Encoding.ASCII.GetBytes("GET /t/object.m4s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\n\r\n");
+        (_bare, _memory, _disk, _logged) = (Connect(bare), Connect(memory), Connect(disk), Connect(logged));
 
         // Filled, stored, and (for the memory node) promoted before anything is measured.
         for (var i = 0; i < 4; i++)
         {
             RoundTrip(_memory);
             RoundTrip(_disk);
+            RoundTrip(_logged);
         }
     }
 
@@ -57,6 +65,7 @@ public class HitPathBenchmarks : IDisposable
         _bare.Dispose();
         _memory.Dispose();
         _disk.Dispose();
+        _logged.Dispose();
         foreach (var app in _apps)
         {
             app.StopAsync().GetAwaiter().GetResult();
@@ -76,6 +85,9 @@ public class HitPathBenchmarks : IDisposable
     [Benchmark]
     public int EdgeDiskHit() => RoundTrip(_disk);
 
+    [Benchmark]
+    public int EdgeMemoryHitAccessLogged() => RoundTrip(_logged);
+
     private static void Quiet(WebApplicationBuilder builder) => builder.Logging.ClearProviders();
 
     private static Socket Connect(string url)
@@ -94,6 +106,7 @@ public class HitPathBenchmarks : IDisposable
         $"--Edge:NodeId=bench-{name}",
         $"--Edge:MemoryCacheMaxBytes={memoryBytes}",
         "--Edge:Admission:DoorkeeperWindow=00:00:00",
+        "--AccessLog:Enabled=false",
     ];
 
     private string StartBare(byte[] body)

@@ -6,6 +6,12 @@ internal sealed class PlayerOptions
     /// <summary>The title's master playlist, usually the control plane's steered <c>/v1/play/...</c> URL.</summary>
     public required Uri Master { get; init; }
 
+    /// <summary>More titles besides <see cref="Master"/>: viewer N watches the (N mod count)th of them all.</summary>
+    public IReadOnlyList<Uri> MoreMasters { get; init; } = [];
+
+    /// <summary>The master playlist viewer <paramref name="viewer"/> watches.</summary>
+    public Uri MasterFor(int viewer) => viewer % (MoreMasters.Count + 1) is var n and > 0 ? MoreMasters[n - 1] : Master;
+
     /// <summary>Simulated viewers. Defaults to 10.</summary>
     public int Viewers { get; init; } = 10;
 

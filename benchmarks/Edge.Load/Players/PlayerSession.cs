@@ -34,7 +34,7 @@ internal sealed class PlayerSession(int viewer, PlayerOptions options, HttpClien
         string? failure = null;
         try
         {
-            var (masterText, masterUri) = await GetTextAsync(options.Master, stop);
+            var (masterText, masterUri) = await GetTextAsync(options.MasterFor(viewer), stop);
             var master = HlsPlaylists.ParseMaster(masterText, masterUri);
             var pathways = master.Pathways;
             var pathway = 0;
