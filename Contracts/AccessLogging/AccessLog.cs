@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Authentication;
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -11,12 +11,17 @@ namespace Edge.Contracts.AccessLogging;
 
 /// <summary>
 /// The access log: requests hand in their <see cref="AccessRecord"/>, and one writer task formats them as JSON lines
-/// and writes them in batches to standard output or a rotated file. A request never waits for the log: when the
-/// queue is full the line is dropped and counted, and a failing disk costs lines, never requests.
+/// and writes them in batches to standard output or a rotated file. A request never waits for the log and never
+/// wakes its writer: the writer drains the queue every <see cref="FlushInterval"/>, or at once while there is more
+/// than a batch. When the queue is full the line is dropped and counted, and a failing disk costs lines, never
+/// requests.
 /// </summary>
 public sealed partial class AccessLog : IHostedService, IAsyncDisposable
 {
     private const int BatchBytes = 64 * 1024;
+
+    /// <summary>How long a line may wait in the queue when there are few: the log's delay behind the requests.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);
 
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
@@ -25,14 +30,17 @@ public sealed partial class AccessLog : IHostedService, IAsyncDisposable
     private readonly string? _node;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<AccessRecord> _queue;
+    private readonly ConcurrentQueue<AccessRecord> _queue = new();
+    private readonly ManualResetEventSlim _stopping = new();
     private readonly ConcurrentQueue<AccessRecord> _pool = new();
     private readonly ArrayBufferWriter<byte> _buffer = new(BatchBytes * 2);
     private readonly Utf8JsonWriter _json;
     private Stream? _stream;
     private long _fileBytes;
-    private Task? _writing;
+    private Thread? _writer;
+    private int _queued;
     private long _dropped;
+    private long _sequence;
     private long _written;
     private long _failed;
     private DateTimeOffset _clockUtc;
@@ -45,12 +53,6 @@ public sealed partial class AccessLog : IHostedService, IAsyncDisposable
         _node = node;
         _time = time;
         _logger = logger;
-        _queue = Channel.CreateBounded<AccessRecord>(new BoundedChannelOptions(options.QueueLength)
-        {
-            SingleReader = true,
-            // TryWrite fails when full (DropWrite would report success and drop silently).
-            FullMode = BoundedChannelFullMode.Wait,
-        });
         _json = new Utf8JsonWriter(_buffer, WriterOptions);
         Rebase();
     }
@@ -79,65 +81,79 @@ public sealed partial class AccessLog : IHostedService, IAsyncDisposable
     public void Submit(AccessRecord record)
     {
         record.Finished = Stopwatch.GetTimestamp();
-        if (!_queue.Writer.TryWrite(record))
+        record.Sequence = Interlocked.Increment(ref _sequence);
+        if (Interlocked.Increment(ref _queued) > _options.QueueLength)
         {
+            Interlocked.Decrement(ref _queued);
             Interlocked.Increment(ref _dropped);
             Return(record);
+            return;
         }
+
+        _queue.Enqueue(record);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (_options.Enabled)
+        if (_options.Enabled && _writer is null)
         {
-            _writing = Task.Run(WriteLoopAsync, CancellationToken.None);
+            // A thread of its own: it sleeps between batches instead of being woken by every request.
+            _writer = new Thread(WriteLoop) { IsBackground = true, Name = "access log" };
+            _writer.Start();
         }
 
         return Task.CompletedTask;
     }
 
     /// <summary>Writes what is queued (bounded by <paramref name="cancellationToken"/>) and closes the file.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        _queue.Writer.TryComplete();
-        if (_writing is { } writing)
+        _stopping.Set();
+        var writer = _writer;
+        if (writer is not null)
         {
-            await writing.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return Task.Run(() => writer.Join(TimeSpan.FromSeconds(10)), cancellationToken);
         }
+
+        return Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        if (_writing is { } writing)
-        {
-            await writing.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
+        await StopAsync(CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         CloseFile();
     }
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
-        var reader = _queue.Reader;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (true)
             {
                 var lines = 0;
-                while (_buffer.WrittenCount < BatchBytes && reader.TryRead(out var record))
+                while (_buffer.WrittenCount < BatchBytes && _queue.TryDequeue(out var record))
                 {
+                    Interlocked.Decrement(ref _queued);
                     Format(record);
                     Return(record);
                     lines++;
                 }
 
-                await FlushAsync(lines).ConfigureAwait(false);
+                Flush(lines);
+                if (lines == 0)
+                {
+                    if (_stopping.IsSet)
+                    {
+                        break;
+                    }
+
+                    _stopping.Wait(FlushInterval);
+                }
             }
         }
         catch (Exception ex)
         {
-            // The log must never end the process; say so once, and keep the lines counted as dropped.
+            // The log must never end the process; say so once.
             LogWriterFailed(_logger, ex);
         }
         finally
@@ -146,7 +162,7 @@ public sealed partial class AccessLog : IHostedService, IAsyncDisposable
         }
     }
 
-    private async ValueTask FlushAsync(int lines)
+    private void Flush(int lines)
     {
         if (_buffer.WrittenCount == 0)
         {
@@ -156,8 +172,8 @@ public sealed partial class AccessLog : IHostedService, IAsyncDisposable
         try
         {
             var stream = _stream ??= Open();
-            await stream.WriteAsync(_buffer.WrittenMemory).ConfigureAwait(false);
-            await stream.FlushAsync().ConfigureAwait(false);
+            stream.Write(_buffer.WrittenSpan);
+            stream.Flush();
             _fileBytes += _buffer.WrittenCount;
             Interlocked.Add(ref _written, lines);
             if (_options.Path.Length > 0 && _options.MaxFileBytes > 0 && _fileBytes >= _options.MaxFileBytes)
@@ -270,14 +286,33 @@ public sealed partial class AccessLog : IHostedService, IAsyncDisposable
         json.WriteEndObject();
 
         json.WriteStartObject("client"u8);
-        json.WriteString("ip"u8, r.Client?.ToString());
+        Span<char> address = stackalloc char[64];
+        if (r.Client is { } client && client.TryFormat(address, out var length))
+        {
+            json.WriteString("ip"u8, address[..length]);
+        }
+        else
+        {
+            json.WriteNull("ip"u8);
+        }
+
         json.WriteEndObject();
 
         json.WriteStartObject("http"u8);
         json.WriteString("version"u8, Version(r.Protocol));
         json.WriteStartObject("request"u8);
         json.WriteString("method"u8, r.Method);
-        json.WriteString("id"u8, r.RequestId);
+
+        // The connection's id and the request's number in the log, as Kestrel's own request ids read.
+        Span<char> id = stackalloc char[96];
+        if (r.ConnectionId is { } connection && id.TryWrite(CultureInfo.InvariantCulture, $"{connection}:{r.Sequence:X8}", out var idLength))
+        {
+            json.WriteString("id"u8, id[..idLength]);
+        }
+        else
+        {
+            json.WriteNull("id"u8);
+        }
         json.WriteEndObject();
         json.WriteStartObject("response"u8);
         json.WriteNumber("status_code"u8, r.Status);

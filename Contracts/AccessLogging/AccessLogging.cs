@@ -115,7 +115,8 @@ public static class AccessLogging
         record.Tls = context.Features.Get<ITlsHandshakeFeature>()?.Protocol ?? default;
         var userAgent = request.Headers.UserAgent;
         record.UserAgent = userAgent.Count == 0 ? null : userAgent.ToString();
-        record.RequestId = context.TraceIdentifier;
+        // Kestrel's request id would be a new string per request; the connection's id is kept per connection.
+        record.ConnectionId = context.Connection.Id;
         var cacheStatus = response.Headers["Cache-Status"];
         record.CacheStatus = cacheStatus.Count == 0 ? null : cacheStatus.ToString();
         if (record.Bytes < 0 && record.CountedBytes == 0)

@@ -25,7 +25,8 @@ public sealed class AccessRecord
     internal long Finished;
     internal SslProtocols Tls;
     internal string? UserAgent;
-    internal string? RequestId;
+    internal string? ConnectionId;
+    internal long Sequence;
     internal string? CacheStatus;
     internal long CountedBytes;
 
@@ -57,7 +58,7 @@ public sealed class AccessRecord
     internal void Reset()
     {
         Client = null;
-        Path = Query = Protocol = UserAgent = RequestId = CacheStatus = Cache = null;
+        Path = Query = Protocol = UserAgent = ConnectionId = CacheStatus = Cache = null;
         Method = "";
         Status = 0;
         Bytes = -1;
