@@ -97,7 +97,7 @@ wait_up() { # url name
 start_edge() { # port tls-port origin-port cache-dir
   dotnet EdgeServer/bin/Release/net10.0/EdgeServer.dll --urls "http://127.0.0.1:$1;https://127.0.0.1:$2" "${tls[@]}" \
     --Edge:CacheDirectory="$4" --Edge:OriginUrl="http://127.0.0.1:$3" --Edge:NodeId="bench-$1" \
-    --Logging:LogLevel:Default=Warning "${edge_args[@]}" >"$work/logs/edge-$1.log" 2>&1 &
+    --AccessLog:Enabled=false --Logging:LogLevel:Default=Warning "${edge_args[@]}" >"$work/logs/edge-$1.log" 2>&1 &
   pids+=("$!")
   wait_up "http://127.0.0.1:$1/healthz" "edge on $1"
 }

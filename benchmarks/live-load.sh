@@ -27,7 +27,7 @@ dotnet Encoder/bin/Release/net10.0/Encoder.dll live --content "$work/content" --
   --urls "http://127.0.0.1:$port" --Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information >"$work/origin.log" 2>&1 &
 pids+=($!)
 dotnet EdgeServer/bin/Release/net10.0/EdgeServer.dll --urls "http://127.0.0.1:$((port + 1))" --Edge:CacheDirectory="$work/cache" \
-  --Edge:OriginUrl="http://127.0.0.1:$port" --Edge:NodeId=edge-live --Edge:Limits:MaxConnectionsPerClient=0 \
+  --Edge:OriginUrl="http://127.0.0.1:$port" --Edge:NodeId=edge-live --Edge:Limits:MaxConnectionsPerClient=0 --AccessLog:Enabled=false \
   --Logging:LogLevel:Default=Warning >"$work/edge.log" 2>&1 &
 pids+=($!)
 
