@@ -1,39 +1,10 @@
-using System.Diagnostics;
-
 namespace Edge.Testing;
 
 /// <summary>Runs the real ffmpeg: to make short sample titles, and as an HLS client nobody here wrote.</summary>
 public static class Ffmpeg
 {
-    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] args)
-    {
-        var info = new ProcessStartInfo("ffmpeg")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in (string[])["-hide_banner", "-nostdin", .. args])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"ffmpeg did not finish within {timeout}: {await stderr}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    public static Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] args) =>
+        ToolProcess.RunAsync("ffmpeg", timeout, ["-hide_banner", "-nostdin", .. args]);
 
     /// <summary>
     /// Writes a short CMAF HLS title (fMP4 init + 2 s segments, two renditions and a master playlist)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using YamlDotNet.RepresentationModel;
@@ -116,19 +115,5 @@ public sealed class PrometheusTests
                 r.TryGetProperty("lastError", out var error) ? error.GetString() : null,
                 r.TryGetProperty("lastEvaluation", out var last) ? DateTimeOffset.Parse(last.GetString()!, CultureInfo.InvariantCulture) : DateTimeOffset.MinValue));
 
-    private static async Task<(int Status, string Output)> PromtoolAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("promtool") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int ExitCode, string Output)> PromtoolAsync(params string[] args) => ToolProcess.RunAsync("promtool", TimeSpan.FromMinutes(1), args);
 }
