@@ -23,5 +23,26 @@ await run(async ({ options, open, shot }) => {
     n => { const t = document.querySelector(`tr[data-node="${n}"] .action-status`)?.textContent || ''; return /fill (done|failed|cancelled)/.test(t) && t; }, node, 60000);
   const text = await page.locator('body').innerText();
   await shot(page, 'operator-fill');
-  return { sites, rows, drained, undrained, fill, text };
+
+  // A player plays meanwhile: the node serving it shows its session and bitrate, from the CMCD it sends.
+  let quality = null;
+  if (options.player) {
+    const player = await open(options.player);
+    await until(player, 'two segments played', () => window.edgePlayer && window.edgePlayer.segments >= 2);
+    quality = await until(page, 'a node with a player', () => {
+      const heads = [...document.querySelectorAll('thead th')].map(h => h.textContent);
+      const column = name => heads.indexOf(name);
+      for (const row of document.querySelectorAll('tr[data-node]')) {
+        const cells = [...row.children].map(c => c.textContent);
+        const players = Number(cells[column('Players')]);
+        if (players >= 1) {
+          return { node: row.dataset.node, players, rebuffering: cells[column('Rebuffering')], bitrate: cells[column('Bitrate')] };
+        }
+      }
+      return false;
+    });
+    await shot(page, 'operator-players');
+  }
+
+  return { sites, rows, drained, undrained, fill, text, quality };
 });
