@@ -39,7 +39,7 @@ mkdir -p "$work/hand"
 start=$(now)
 ffmpeg -hide_banner -nostdin -loglevel error -y -i "$work/source.mp4" -filter_complex "$graph" "${args[@]}" \
   -map 0:a:0 -c:a aac -b:a 128k -ac 2 -ar 48000 \
-  -preset "$preset" -profile:v high -pix_fmt yuv420p -g 180 -keyint_min 180 -sc_threshold 0 -force_key_frames "expr:gte(t,n_forced*6)" \
+  -preset "$preset" -profile:v high -pix_fmt yuv420p -g 60 -keyint_min 60 -sc_threshold 0 -force_key_frames "expr:gte(t,n_forced*2)" \
   -f hls -hls_time 6 -hls_playlist_type vod -hls_segment_type fmp4 -master_pl_name master.m3u8 \
   -var_stream_map "${map}a:0,agroup:aud" -hls_segment_filename "$work/hand/%v/seg_%05d.m4s" "$work/hand/%v/index.m3u8"
 hand=$(echo "$(now) - $start" | bc -l)

@@ -111,7 +111,7 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
     {
         var video = renditions.Where(r => r.Rung is not null).ToList();
         var rates = plan.Renditions.Where(r => r.Rung is not null).Select(r => FrameRate.TryParse(r.Rung!.FrameRate, out var rate) ? rate : plan.Source.FrameRate).ToList();
-        var keyFrames = KeyFrames(plan.SegmentSeconds, rates);
+        var keyFrames = KeyFrames(KeyFrameSeconds(plan.SegmentSeconds), rates);
         var timescale = VideoTimescale(rates).ToString(CultureInfo.InvariantCulture);
         var outputs = new List<FfmpegOutput>();
         var graph = video.Count == 0 ? null
@@ -124,7 +124,7 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
                 throw new EncoderException($"rung {video[i].Id} has a bad frame rate '{rung.FrameRate}'");
             }
 
-            var gop = (int)Math.Ceiling(rate.Value * plan.SegmentSeconds);
+            var gop = (int)Math.Ceiling(rate.Value * KeyFrameSeconds(plan.SegmentSeconds));
             outputs.Add(new FfmpegOutput(Path.Combine(workDirectory, video[i].Id + ".mp4"),
             [
                 .. (i == 0 ? (string[])["-filter_complex", graph!] : []),
@@ -148,13 +148,19 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
     }
 
     /// <summary>
+    /// Time between key frames: the segment length split into equal parts of at most 2 s, as Apple's authoring spec
+    /// asks (so I-frame playlists and seeking step 2 s), every segment starting with one (6 s segments: every 2 s).
+    /// </summary>
+    internal static double KeyFrameSeconds(double segmentSeconds) => segmentSeconds / Math.Max(1, Math.Ceiling((segmentSeconds / 2) - 1e-9));
+
+    /// <summary>
     /// The <c>-force_key_frames</c> expression: a key frame at the first frame of the slowest rung at or after each
-    /// multiple of the segment length. Faster rungs run at multiples of that rate and have a frame there too, so every
+    /// multiple of the key frame interval (every segment boundary among them). Faster rungs run at multiples of that rate and have a frame there too, so every
     /// rung cuts at the same instant; cut on its own grid, a 59.94 fps rung and its 29.97 fps half drift apart by a frame.
     /// </summary>
-    internal static string KeyFrames(double segmentSeconds, IEnumerable<FrameRate> rates)
+    internal static string KeyFrames(double intervalSeconds, IEnumerable<FrameRate> rates)
     {
-        var seconds = segmentSeconds.ToString("0.######", CultureInfo.InvariantCulture);
+        var seconds = intervalSeconds.ToString("0.######", CultureInfo.InvariantCulture);
         var all = rates.ToList();
         if (all.Count == 0)
         {
@@ -226,7 +232,10 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
         var packaged = new List<PackagedRendition>();
         foreach (var rendition in plan.Renditions)
         {
-            var media = await Segmenter.SplitAsync(Path.Combine(workDirectory, rendition.Id + ".mp4"), Path.Combine(staging.Path, rendition.Directory), rendition.Rung is null ? AudioTail(plan.SegmentSeconds) : 0, cancellationToken);
+            // Video holds a fragment per key frame, grouped into segments; audio a fragment per segment.
+            var media = rendition.Rung is null
+                ? await Segmenter.SplitAsync(Path.Combine(workDirectory, rendition.Id + ".mp4"), Path.Combine(staging.Path, rendition.Directory), AudioTail(plan.SegmentSeconds), cancellationToken)
+                : await Segmenter.SplitAsync(Path.Combine(workDirectory, rendition.Id + ".mp4"), Path.Combine(staging.Path, rendition.Directory), 0, cancellationToken, plan.SegmentSeconds);
             packaged.Add(new PackagedRendition(rendition.Id, rendition.Directory, media, rendition.Rung?.FrameRate, rendition.AudioBitrate is null ? null : plan.Source.AudioLanguage));
         }
 

@@ -28,9 +28,13 @@ public static class HlsWriter
     {
         var media = rendition.Media;
         var builder = Header(media, iFramesOnly: true);
+        // Every key frame: each fragment of a segment starts with one (every 2 s at most, as Apple asks).
         foreach (var segment in media.Segments)
         {
-            builder.Append(CultureInfo.InvariantCulture, $"#EXTINF:{Seconds(segment.Duration, media.Track.Timescale)},\n#EXT-X-BYTERANGE:{segment.KeyFrameLength}@0\n{segment.File}\n");
+            foreach (var fragment in segment.Fragments)
+            {
+                builder.Append(CultureInfo.InvariantCulture, $"#EXTINF:{Seconds(fragment.Duration, media.Track.Timescale)},\n#EXT-X-BYTERANGE:{fragment.FirstSampleLength}@{fragment.Offset}\n{segment.File}\n");
+            }
         }
 
         return builder.Append("#EXT-X-ENDLIST\n").ToString();

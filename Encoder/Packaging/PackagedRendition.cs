@@ -41,8 +41,8 @@ public sealed record PackagedRendition(string Id, string Directory, SegmentedTra
     /// <summary>Total media bits over total duration: what HLS <c>AVERAGE-BANDWIDTH</c> must state.</summary>
     public long AverageBitrate => (long)Math.Ceiling(Media.Segments.Sum(s => s.Size) * 8.0 / Media.DurationSeconds);
 
-    /// <summary>Highest bitrate of the key frames alone, each over its segment's duration: an I-frame playlist's <c>BANDWIDTH</c>.</summary>
-    public long KeyFramePeakBitrate => (long)Math.Ceiling(Media.Segments.Max(s => s.KeyFrameLength * 8.0 * Track.Timescale / Math.Max(1, s.Duration)));
+    /// <summary>Highest bitrate of the key frames alone, each over its fragment's duration: an I-frame playlist's <c>BANDWIDTH</c>.</summary>
+    public long KeyFramePeakBitrate => (long)Math.Ceiling(Media.Segments.SelectMany(s => s.Fragments).Max(f => f.FirstSampleLength * 8.0 * Track.Timescale / Math.Max(1, f.Duration)));
 
     public double FrameRateValue
     {

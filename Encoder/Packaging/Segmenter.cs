@@ -7,7 +7,11 @@ public sealed record TrackInfo(string Kind, string Codecs, uint Timescale, int W
 
 /// <summary>One CMAF media segment as written: its file, timing (in track timescale ticks) and size.</summary>
 /// <param name="KeyFrameLength">Bytes from the segment's start to the end of its first sample: an I-frame playlist's byte range.</param>
-public sealed record SegmentInfo(string File, ulong Start, ulong Duration, long Size, long KeyFrameLength, bool StartsWithSyncSample);
+/// <param name="Fragments">Each of the segment's fragments: where it starts and its first sample (a key frame, for video).</param>
+public sealed record SegmentInfo(string File, ulong Start, ulong Duration, long Size, long KeyFrameLength, bool StartsWithSyncSample, IReadOnlyList<FragmentInfo> Fragments);
+
+/// <summary>A fragment within a segment: its timing, and the bytes from its moof to the end of its first sample.</summary>
+public sealed record FragmentInfo(ulong Start, ulong Duration, long Offset, long FirstSampleLength);
 
 /// <summary>A track split into an init segment and media segments.</summary>
 public sealed record SegmentedTrack(TrackInfo Track, string InitFile, IReadOnlyList<SegmentInfo> Segments)
@@ -25,12 +29,14 @@ public static class Segmenter
     private const uint NonSyncSample = 0x0001_0000;
 
     /// <summary>
-    /// Splits <paramref name="source"/> into <paramref name="directory"/>, one segment per fragment. A last fragment
-    /// shorter than <paramref name="shortTailSeconds"/> is appended to the segment before it (a CMAF segment may hold
-    /// several fragments): audio cut by duration ends with a sliver of a frame or two. Video passes 0: its segments
-    /// end at key frames every rendition shares, and a short last one must stay where the others' is.
+    /// Splits <paramref name="source"/> into <paramref name="directory"/>: one segment per fragment, or with
+    /// <paramref name="segmentSeconds"/> the fragments (one per key frame) grouped into segments of that length, cut
+    /// at the first fragment that starts at or after each multiple of it. A last fragment shorter than
+    /// <paramref name="shortTailSeconds"/> is appended to the segment before it (a CMAF segment may hold several
+    /// fragments): audio cut by duration ends with a sliver of a frame or two. Video passes 0: its segments end at
+    /// key frames every rendition shares, and a short last one must stay where the others' is.
     /// </summary>
-    public static async Task<SegmentedTrack> SplitAsync(string source, string directory, double shortTailSeconds, CancellationToken cancellationToken)
+    public static async Task<SegmentedTrack> SplitAsync(string source, string directory, double shortTailSeconds, CancellationToken cancellationToken, double segmentSeconds = 0)
     {
         Directory.CreateDirectory(directory);
         await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
@@ -42,6 +48,21 @@ public static class Segmenter
         var segments = new List<SegmentInfo>();
         FileStream? segment = null;
         Fragment? fragment = null;
+        var fragments = new List<FragmentInfo>();
+        ulong? firstStart = null;
+        ulong segmentTicks = 0;
+        long fragmentOffset = 0;
+        var fragmentStartsWithSync = false;
+
+        async Task CloseSegmentAsync()
+        {
+            var first = fragments[0];
+            var last = fragments[^1];
+            segments.Add(new SegmentInfo(Path.GetFileName(segment!.Name), first.Start, last.Start + last.Duration - first.Start, segment.Length, first.FirstSampleLength, fragmentStartsWithSync, [.. fragments]));
+            await segment.DisposeAsync();
+            segment = null;
+            fragments.Clear();
+        }
 
         try
         {
@@ -92,8 +113,25 @@ public static class Segmenter
 
                             var box = await ReadBoxAsync(input, header, headerSize, size, cancellationToken);
                             fragment = ReadFragment(box, trexFlags);
-                            var name = $"seg_{segments.Count + 1:D5}.m4s";
-                            segment = new FileStream(Path.Combine(directory, name), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+                            firstStart ??= fragment.Start;
+                            segmentTicks = (ulong)Math.Round(segmentSeconds * track.Timescale);
+
+                            // A fragment starting within a tenth of a segment of the next boundary opens the next segment:
+                            // key frames sit on the slowest rung's frame grid, a little after the exact multiple.
+                            var boundary = firstStart.Value + ((ulong)segments.Count + 1) * segmentTicks;
+                            if (segment is not null && (segmentTicks == 0 || fragment.Start + (segmentTicks / 10) >= boundary))
+                            {
+                                await CloseSegmentAsync();
+                            }
+
+                            if (segment is null)
+                            {
+                                var name = $"seg_{segments.Count + 1:D5}.m4s";
+                                segment = new FileStream(Path.Combine(directory, name), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+                                fragmentStartsWithSync = fragment.StartsWithSync;
+                            }
+
+                            fragmentOffset = segment.Length;
                             await segment.WriteAsync(box, cancellationToken);
                             break;
                         }
@@ -102,10 +140,12 @@ public static class Segmenter
                         {
                             await segment.WriteAsync(header.AsMemory(0, headerSize), cancellationToken);
                             await CopyAsync(input, segment, size - headerSize, cancellationToken);
-                            var name = Path.GetFileName(segment.Name);
-                            segments.Add(new SegmentInfo(name, fragment.Start, fragment.Duration, segment.Length, fragment.FirstSampleEnd, fragment.StartsWithSync));
-                            await segment.DisposeAsync();
-                            segment = null;
+                            fragments.Add(new FragmentInfo(fragment.Start, fragment.Duration, fragmentOffset, fragment.FirstSampleEnd));
+                            if (segmentTicks == 0)
+                            {
+                                await CloseSegmentAsync();
+                            }
+
                             fragment = null;
                             break;
                         }
@@ -115,6 +155,11 @@ public static class Segmenter
                         input.Position = start + size;
                         break;
                 }
+            }
+
+            if (segment is not null && fragments.Count > 0)
+            {
+                await CloseSegmentAsync();
             }
         }
         finally
@@ -147,7 +192,12 @@ public static class Segmenter
             }
 
             File.Delete(tailPath);
-            segments[^2] = previous with { Duration = previous.Duration + tail.Duration, Size = previous.Size + tail.Size };
+            segments[^2] = previous with
+            {
+                Duration = previous.Duration + tail.Duration,
+                Size = previous.Size + tail.Size,
+                Fragments = [.. previous.Fragments, .. tail.Fragments.Select(f => f with { Offset = f.Offset + previous.Size })],
+            };
             segments.RemoveAt(segments.Count - 1);
         }
 

@@ -204,6 +204,53 @@ public class SourceMatrixTests
         return counts["TFF"] + counts["BFF"] > counts["Progressive"];
     }
 
+    [Fact]
+    public async Task EncodeAsync_SixSecondSegments_KeyFramesEveryTwoSecondsAndAnIFrameEntryForEach()
+    {
+        using var dir = new TempDirectory();
+        var source = await Sources.HardAsync(dir.Path, 320, 180, seconds: 12);
+        var output = Path.Combine(dir.Path, "origin", "six");
+        var ladder = await LadderAsync(dir.Path, new { height = 180, bitrate = 400_000 }, new { height = 144, bitrate = 200_000 });
+
+        await Encoder().EncodeAsync(new EncodeRequest(source, output) { SegmentSeconds = 6, Preset = "ultrafast", Ladder = ladder }, default);
+
+        var master = await File.ReadAllTextAsync(Path.Combine(output, "master.m3u8"));
+        var perRung = new List<List<double>>();
+        foreach (var (_, uri) in Playlist.Variants(master))
+        {
+            // Two 6 s segments, each of three 2 s GOPs (Apple: key frames at least every 2 s).
+            var media = await File.ReadAllTextAsync(Path.Combine(output, uri));
+            Assert.Equal([6.0, 6.0], Playlist.Segments(media).Select(s => Math.Round(s.Duration, 2)));
+            var keyFrames = await Ffprobe.KeyFrameTimesAsync(await Playlist.JoinRenditionAsync(dir.Path, output, uri));
+            Assert.Equal([0.0, 2, 4, 6, 8, 10], keyFrames.Select(k => Math.Round(k - keyFrames[0], 2)));
+            perRung.Add(keyFrames);
+        }
+
+        Assert.Equal(perRung[0], perRung[1]);
+
+        // The I-frame playlist steps 2 s: one entry per key frame, each byte range a decodable key frame alone.
+        foreach (var iFrames in Playlist.Tags(master, "#EXT-X-I-FRAME-STREAM-INF"))
+        {
+            var playlistPath = Path.Combine(output, iFrames["URI"]);
+            var lines = (await File.ReadAllTextAsync(playlistPath)).Split('\n');
+            var entries = lines.Select((line, i) => (line, i)).Where(x => x.line.StartsWith("#EXT-X-BYTERANGE:", StringComparison.Ordinal)).ToList();
+            Assert.Equal(6, entries.Count);
+            Assert.All(Playlist.Segments(string.Join('\n', lines)), s => Assert.Equal(2.0, s.Duration, 2));
+            var folder = Path.GetDirectoryName(playlistPath)!;
+            var init = await File.ReadAllBytesAsync(Path.Combine(folder, "init.mp4"));
+            for (var n = 0; n < entries.Count; n++)
+            {
+                var range = entries[n].line["#EXT-X-BYTERANGE:".Length..].Split('@');
+                var (length, offset) = (int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(range[1], System.Globalization.CultureInfo.InvariantCulture));
+                var segment = await File.ReadAllBytesAsync(Path.Combine(folder, lines[entries[n].i + 1]));
+                var frame = Path.Combine(dir.Path, $"iframe-{n}.mp4");
+                await File.WriteAllBytesAsync(frame, [.. init, .. segment.AsSpan(offset, length)]);
+                var frames = await Ffprobe.RunAsync("-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", frame);
+                Assert.Equal("1", frames.Trim());
+            }
+        }
+    }
+
     private static TitleEncoder Encoder() => new(new FfmpegRunner(Toolchain.Locate()), TimeProvider.System, new SyncProgress([]));
 
     private static async Task<string> LadderAsync(string directory, params object[] rungs)
