@@ -138,7 +138,7 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
         {
             outputs.Add(new FfmpegOutput(Path.Combine(workDirectory, audio.Id + ".mp4"),
             [
-                "-map", "0:a:0", "-vn", .. AudioStart(plan.Source), "-c:a", "aac", "-b:a", audio.AudioBitrate!.Value.ToString(CultureInfo.InvariantCulture), "-ac", "2", "-ar", "48000",
+                "-map", "0:a:0", "-vn", .. AudioFilter(plan.Source), "-c:a", "aac", "-b:a", audio.AudioBitrate!.Value.ToString(CultureInfo.InvariantCulture), "-ac", "2", "-ar", "48000",
                 "-map_metadata", "-1", "-f", "mp4", "-movflags", "+empty_moov+default_base_moof+cmaf",
                 "-frag_duration", ((long)(plan.SegmentSeconds * 1_000_000)).ToString(CultureInfo.InvariantCulture), "-brand", "cmfc",
             ]));
@@ -155,8 +155,9 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
 
     /// <summary>
     /// The <c>-force_key_frames</c> expression: a key frame at the first frame of the slowest rung at or after each
-    /// multiple of the key frame interval (every segment boundary among them). Faster rungs run at multiples of that rate and have a frame there too, so every
-    /// rung cuts at the same instant; cut on its own grid, a 59.94 fps rung and its 29.97 fps half drift apart by a frame.
+    /// multiple of the key frame interval (every segment boundary among them). Faster rungs run at multiples of that
+    /// rate and have a frame there too, so every rung cuts at the same instant; cut on its own grid, a 59.94 fps rung
+    /// and its 29.97 fps half drift apart by a frame.
     /// </summary>
     internal static string KeyFrames(double intervalSeconds, IEnumerable<FrameRate> rates)
     {
@@ -206,11 +207,18 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
     /// </summary>
     internal static double AudioTail(double segmentSeconds) => Math.Min(0.49, segmentSeconds / 4);
 
+    /// <summary>Samples of priming ffmpeg's AAC encoder puts before the first real one (its <c>initial_padding</c>).</summary>
+    internal const int AacPrimingSamples = 1024;
+
     /// <summary>
-    /// Audio that starts after the video keeps its place: the gap before it is filled with silence, so both renditions
-    /// start at 0 and a player that lines segments up by their playlists plays them in sync.
+    /// The audio filter. Audio that starts after the video keeps its place: the gap before it is filled with silence,
+    /// so both renditions start at 0 and a player that lines segments up by their playlists plays them in sync. And
+    /// the encoder's priming is made up for: a fragmented MP4 from ffmpeg has no edit list to skip it, so players
+    /// would play it and every sound would come 21 ms after its picture. The first 1024 samples (at 48 kHz) are cut
+    /// instead; the priming takes their place and every later sample plays at its own time.
     /// </summary>
-    internal static string[] AudioStart(SourceInfo source) => source.AudioDelaySeconds > 0 ? ["-af", "aresample=async=1:first_pts=0"] : [];
+    internal static string[] AudioFilter(SourceInfo source) =>
+        ["-af", (source.AudioDelaySeconds > 0 ? "aresample=48000:async=1:first_pts=0" : "aresample=48000") + $",atrim=start_sample={AacPrimingSamples}"];
 
     private static string Scale(SourceInfo source, Rung rung)
     {

@@ -140,6 +140,38 @@ public class SourceMatrixTests
     }
 
     [Fact]
+    public async Task EncodeAsync_ToneStartingAtOneSecond_HeardAtOneSecondNotAfterTheEncodersPriming()
+    {
+        using var dir = new TempDirectory();
+        var source = Path.Combine(dir.Path, "onset.mov");
+        var (made, makeLog) = await Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30:duration=4",
+            "-f", "lavfi", "-i", "aevalsrc=if(gte(t\\,1)\\,sin(2*PI*1000*t)\\,0):s=48000:d=4",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le", source);
+        Assert.True(made == 0, makeLog);
+        var ladder = await LadderAsync(dir.Path, new { height = 180, bitrate = 300_000 });
+        var output = Path.Combine(dir.Path, "origin", "onset");
+
+        await Encoder().EncodeAsync(new EncodeRequest(source, output) { SegmentSeconds = 2, Preset = "ultrafast", Ladder = ladder }, default);
+
+        // Decoded as a player does (init and segments, no edit list), the tone starts at 1 s, not 21 ms later.
+        var master = await File.ReadAllTextAsync(Path.Combine(output, "master.m3u8"));
+        var audio = await Playlist.JoinRenditionAsync(dir.Path, output, Assert.Single(Playlist.Tags(master, "#EXT-X-MEDIA"))["URI"]);
+        var pcm = Path.Combine(dir.Path, "onset.raw");
+        var (decoded, decodeLog) = await Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-loglevel", "error", "-y", "-i", audio, "-ac", "1", "-f", "s16le", "-acodec", "pcm_s16le", pcm);
+        Assert.True(decoded == 0, decodeLog);
+        var samples = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(await File.ReadAllBytesAsync(pcm));
+        var onset = -1;
+        for (var i = 0; i < samples.Length && onset < 0; i++)
+        {
+            onset = Math.Abs((int)samples[i]) > 300 ? i : -1;
+        }
+
+        Assert.InRange(onset / 48000.0, 0.999, 1.001);
+        Assert.Equal("0.000000", (await Ffprobe.RunAsync("-show_entries", "stream=start_time", "-of", "csv=p=0", audio)).Trim());
+    }
+
+    [Fact]
     public async Task ProbeAsync_StillImage_RefusedSayingHowToMakeAVideoOfIt()
     {
         using var dir = new TempDirectory();
