@@ -148,7 +148,8 @@ internal sealed partial class EdgeRequestHandler
     {
         if (context.Features.Get<AccessRecord>() is { } record)
         {
-            record.Bytes = outcome.Bytes;
+            // A refusal or an error is a short text the cache did not count: the log takes its Content-Length.
+            record.Bytes = outcome.Bytes == 0 && outcome.Result is CacheResult.Bypass or CacheResult.Error ? -1 : outcome.Bytes;
             record.Cache = EdgeMetrics.NameOf(outcome.Result);
         }
     }

@@ -41,8 +41,10 @@ public sealed class AccessLogTests : IAsyncLifetime
         using var metrics = await edge.Client.GetAsync("/metrics");
         var exposition = await metrics.Content.ReadAsByteArrayAsync();
         using var admin = await edge.Client.GetAsync("/ADMIN/fills");
+        using var missing = await edge.Client.DeleteAsync("/t/seg1.m4s");
+        var refusal = await missing.Content.ReadAsByteArrayAsync();
 
-        var lines = await ReadLinesAsync(LogPath, 5);
+        var lines = await ReadLinesAsync(LogPath, 6);
 
         Assert.All(lines, AssertSchema);
         var (missLine, hitLine, headLine, metricsLine, adminLine) = (lines[0], lines[1], lines[2], lines[3], lines[4]);
@@ -66,8 +68,14 @@ public sealed class AccessLogTests : IAsyncLifetime
         Assert.Equal(401, adminLine.GetProperty("http").GetProperty("response").GetProperty("status_code").GetInt32());
         Assert.Equal(HttpStatusCode.Unauthorized, admin.StatusCode);
 
+        // A refusal's line counts the text it sent.
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, missing.StatusCode);
+        Assert.Equal(405, lines[5].GetProperty("http").GetProperty("response").GetProperty("status_code").GetInt32());
+        Assert.Equal(refusal.Length, lines[5].GetProperty("http").GetProperty("response").GetProperty("body").GetProperty("bytes").GetInt64());
+        Assert.True(refusal.Length > 0);
+
         // Request ids tell requests on one connection apart.
-        Assert.Equal(5, lines.Select(l => l.GetProperty("http").GetProperty("request").GetProperty("id").GetString()).Distinct().Count());
+        Assert.Equal(6, lines.Select(l => l.GetProperty("http").GetProperty("request").GetProperty("id").GetString()).Distinct().Count());
     }
 
     [Fact]
