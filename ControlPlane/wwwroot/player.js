@@ -108,10 +108,38 @@
       if (status.latencies.length > 2400) status.latencies.shift();
       $('latency').textContent = latency.toFixed(2) + ' s' + (status.lowLatency ? ' (low latency)' : '');
     }
+    catchUpToLive();
     $('time').textContent = t.toFixed(1) + ' s' + (isFinite(video.duration) ? ' of ' + video.duration.toFixed(1) + ' s' : '');
     $('buffer').textContent = ahead.toFixed(1) + ' s';
   }
   setInterval(tick, 250);
+
+  // hls.js speeds playback up towards its target latency only from within a target duration of it; further behind
+  // (a slow start, a long stall) it takes the viewer for one watching the DVR window and stays there for good. A
+  // viewer who has not touched the controls goes back to live: into what is buffered when it reaches that far, so
+  // the jump does not stall the picture.
+  let viewerMoved = false;
+  let caughtUpAt = 0;
+  for (const event of ['pointerdown', 'keydown']) video.addEventListener(event, () => { viewerMoved = true; });
+  function catchUpToLive() {
+    const hls = window.edgeHls;
+    if (!hls || !status.live || viewerMoved || video.paused || video.seeking || status.state !== 'playing') return;
+    const details = hls.latestLevelDetails;
+    const target = hls.targetLatency;
+    const sync = hls.liveSyncPosition;
+    if (!details || !details.live || target === null || sync === null || performance.now() - caughtUpAt < 5000) return;
+    const behind = hls.latency - target;
+    if (!(behind > details.targetduration + 0.5) || sync <= video.currentTime) return;
+    let to = sync;
+    for (let i = 0; i < video.buffered.length; i++) {
+      const [start, end] = [video.buffered.start(i), video.buffered.end(i)];
+      if (start <= video.currentTime + 0.1 && end > video.currentTime) to = Math.min(sync, Math.max(video.currentTime, end - 1));
+    }
+    if (to - video.currentTime < 1) return;
+    caughtUpAt = performance.now();
+    log('back to live: ' + behind.toFixed(1) + ' s behind the target of ' + target.toFixed(1) + ' s, ' + (to - video.currentTime).toFixed(1) + ' s ahead');
+    video.currentTime = to;
+  }
 
   // Wall clock minus the program date time of the frame on screen: how far behind live the viewer is.
   function liveLatency() {

@@ -40,6 +40,11 @@ public sealed class LivePlayerPageTests(LiveDemoFixture live) : IClassFixture<Li
         // change pathway, but it plays on.
         var stalls = result.GetProperty("stallsBeforeKill").EnumerateArray().Select(s => s.GetDouble()).ToList();
         Assert.True(stalls.All(s => s <= 1.0), "stalls of " + string.Join(", ", stalls) + " s; the player's events: " + after.GetProperty("events"));
+
+        // Left 8 s behind, the page brings the viewer back near live (hls.js alone would stay behind for good).
+        var caughtUp = result.GetProperty("caughtUp");
+        Assert.StartsWith("back to live", caughtUp.GetProperty("jump").GetString()!.Split(' ', 2)[1], StringComparison.Ordinal);
+        Assert.True(caughtUp.GetProperty("latency").GetDouble() < 5, "latency after the jump " + caughtUp);
         PlayerPageTests.AssertScreenshots(result, "live-playing.png", "live-after-failover.png");
     }
 
