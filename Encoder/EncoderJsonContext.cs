@@ -12,6 +12,7 @@ namespace Edge.Encoder;
 [JsonSerializable(typeof(LadderFile))]
 [JsonSerializable(typeof(EncodePlan))]
 [JsonSerializable(typeof(ProgressEvent))]
+[JsonSerializable(typeof(LadderComparisonReport))]
 internal sealed partial class EncoderJsonContext : JsonSerializerContext
 {
     /// <summary>One object per line, for progress events.</summary>

@@ -14,6 +14,9 @@ const string Usage = """
           --segment-duration <s>                     segment length in seconds (default 6)
           --preset <x264 preset>                     speed/quality trade (default fast)
           --metric auto|vmaf|ssim|psnr               per-title quality metric (default auto: vmaf if available)
+          --vmaf-ffmpeg <path>                       an ffmpeg with libvmaf to measure with (default $VMAF_FFMPEG)
+          --vmaf-model <file>                        the VMAF model it loads (default $VMAF_MODEL, else its own)
+          --vmaf-subsample <n>                       score every nth frame of per-title trials (default 30)
           --sample-duration <s>                      per-title trial sample length (default 10)
           --audio-bitrate <bits/s>                   AAC stereo rate (default 128000)
           --replace                                  replace a published title of the same id
@@ -38,13 +41,17 @@ const string Usage = """
           --preset <x264 preset>                     (default veryfast)   --audio-bitrate <bits/s>   --no-audio
           --replace                                  replace a published title of the same id
           --exit-at-end                              exit when the source ends instead of serving the VOD
+      Encoder compare --source <file> --baseline <title-dir> --candidate <title-dir> [options]
+          measure two published ladders of one source rung by rung (VMAF when available, PSNR, SSIM) and print
+          the candidate's BD-rate against the baseline as JSON (negative: it needs less rate for the same quality)
+          --vmaf-ffmpeg <path>   --vmaf-model <file>   --vmaf-subsample <n> (every nth frame; default 1)   --ffmpeg-dir <dir>
       Encoder serve --content <dir> [--urls http://127.0.0.1:8000]
           serve a published content directory as the CDN's origin
     Progress goes to standard output: a bar on a terminal, JSON lines otherwise (--progress chooses).
     Exit codes: 0 done, 1 failed, 2 bad input or usage, 130 cancelled (nothing is published).
     """;
 
-string[] encodeOptions = ["--input", "--output", "--ladder", "--codec", "--segment-duration", "--preset", "--metric", "--sample-duration", "--audio-bitrate", "--ffmpeg-dir", "--progress"];
+string[] encodeOptions = ["--input", "--output", "--ladder", "--codec", "--segment-duration", "--preset", "--metric", "--sample-duration", "--audio-bitrate", "--ffmpeg-dir", "--progress", "--vmaf-ffmpeg", "--vmaf-model", "--vmaf-subsample"];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
@@ -119,6 +126,22 @@ try
             await Edge.Encoder.Live.LiveCommand.RunAsync(args[1..], Console.Error.WriteLine, cancel.Token);
             return 0;
 
+        case "compare":
+            {
+                var line = CommandLine.Parse(args[1..], ["--source", "--baseline", "--candidate", "--ffmpeg-dir", "--vmaf-ffmpeg", "--vmaf-model", "--vmaf-subsample"], []);
+                var ffmpeg = new FfmpegRunner(Toolchain.Locate(line.Value("--ffmpeg-dir")));
+                var vmaf = Vmaf(line, subsample: 1);
+                var vmafRunner = await TitleEncoder.VmafRunnerAsync(ffmpeg, vmaf);
+                var scorer = vmafRunner is null
+                    ? new Edge.Encoder.Ladder.QualityScorer(ffmpeg, [new Edge.Encoder.Ladder.PsnrMetric(), new Edge.Encoder.Ladder.SsimMetric()], vmaf.Subsample)
+                    : new Edge.Encoder.Ladder.QualityScorer(vmafRunner, [new Edge.Encoder.Ladder.VmafMetric(vmaf.Model), new Edge.Encoder.Ladder.PsnrMetric(), new Edge.Encoder.Ladder.SsimMetric()], vmaf.Subsample);
+                var source = await SourceProbe.ProbeAsync(line.Required("--source"), ffmpeg.Toolchain, cancel.Token);
+                var report = await new Edge.Encoder.Ladder.LadderComparison(scorer).CompareAsync(
+                    source.Path, line.Required("--baseline"), line.Required("--candidate"), source.Width, source.Height, cancel.Token);
+                Console.WriteLine(JsonSerializer.Serialize(report, EncoderJsonContext.Default.LadderComparisonReport));
+                return 0;
+            }
+
         case "serve":
             {
                 var line = CommandLine.Parse(args[1..], ["--content"], [], passRest: true);
@@ -181,6 +204,24 @@ static EncodeRequest Request(CommandLine line)
         AudioBitrate = (long)line.Number("--audio-bitrate", 128_000),
         Replace = line.Flag("--replace"),
         PerTitle = perTitle,
+        Vmaf = Vmaf(line, subsample: new Edge.Encoder.Ladder.VmafOptions().Subsample),
+    };
+}
+
+static Edge.Encoder.Ladder.VmafOptions Vmaf(CommandLine line, int subsample)
+{
+    var model = line.Value("--vmaf-model") ?? Environment.GetEnvironmentVariable("VMAF_MODEL");
+    var every = line.Number("--vmaf-subsample", subsample);
+    if (every != Math.Floor(every))
+    {
+        throw new UsageException($"--vmaf-subsample must be a whole number, not {every}");
+    }
+
+    return new Edge.Encoder.Ladder.VmafOptions
+    {
+        Ffmpeg = line.Value("--vmaf-ffmpeg") ?? (Environment.GetEnvironmentVariable("VMAF_FFMPEG") is { Length: > 0 } f ? f : null),
+        Model = model is { Length: > 0 } ? Path.GetFullPath(model) : null,
+        Subsample = (int)every,
     };
 }
 

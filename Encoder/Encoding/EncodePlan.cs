@@ -19,8 +19,11 @@ public sealed record EncodeRequest(string Input, string Output)
     /// <summary>AAC stereo rate in bits/s. Default 128,000.</summary>
     public long AudioBitrate { get; init; } = 128_000;
 
-    /// <summary><c>auto</c> (VMAF when ffmpeg has libvmaf, else SSIM), <c>vmaf</c>, <c>ssim</c> or <c>psnr</c>.</summary>
+    /// <summary><c>auto</c> (VMAF when an ffmpeg with libvmaf is at hand, else SSIM), <c>vmaf</c>, <c>ssim</c> or <c>psnr</c>.</summary>
     public string Metric { get; init; } = "auto";
+
+    /// <summary>Where VMAF comes from when the encoding ffmpeg has no libvmaf.</summary>
+    public VmafOptions Vmaf { get; init; } = new();
 
     /// <summary>Replace a title already published under the same id; titles are otherwise immutable.</summary>
     public bool Replace { get; init; }

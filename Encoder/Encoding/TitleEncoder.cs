@@ -342,8 +342,8 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
             case "default":
                 return new AppleLadderPolicy();
             case "per-title":
-                var metric = await MetricAsync(request.Metric);
-                return new PerTitleLadderPolicy(ffmpeg, metric, request.PerTitle, work);
+                var scorer = await ScorerAsync(ffmpeg, request.Metric, request.Vmaf);
+                return new PerTitleLadderPolicy(ffmpeg, scorer, request.PerTitle, work);
             default:
                 if (!File.Exists(request.Ladder))
                 {
@@ -354,14 +354,48 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
         }
     }
 
-    private async Task<IQualityMetric> MetricAsync(string name) => name switch
+    /// <summary>
+    /// The per-title metric and the ffmpeg that measures it: VMAF when the encoding ffmpeg has libvmaf or
+    /// <see cref="VmafOptions.Ffmpeg"/> names one that has, else SSIM (with <c>auto</c>).
+    /// </summary>
+    public static async Task<QualityScorer> ScorerAsync(FfmpegRunner ffmpeg, string name, VmafOptions vmaf)
     {
-        "auto" => await ffmpeg.Toolchain.HasFilterAsync("libvmaf") ? new VmafMetric() : new SsimMetric(),
-        "vmaf" => await ffmpeg.Toolchain.HasFilterAsync("libvmaf")
-            ? new VmafMetric()
-            : throw new EncoderException("--metric vmaf needs an ffmpeg built with libvmaf; this one has none (use ssim or psnr)"),
-        "ssim" => new SsimMetric(),
-        "psnr" => new PsnrMetric(),
-        _ => throw new EncoderException($"--metric must be auto, vmaf, ssim or psnr, not '{name}'"),
-    };
+        var vmafRunner = await VmafRunnerAsync(ffmpeg, vmaf);
+        return name switch
+        {
+            "auto" when vmafRunner is not null => new QualityScorer(vmafRunner, new VmafMetric(vmaf.Model), vmaf.Subsample),
+            "auto" => new QualityScorer(ffmpeg, new SsimMetric()),
+            "vmaf" => new QualityScorer(
+                vmafRunner ?? throw new EncoderException("--metric vmaf needs an ffmpeg built with libvmaf; this one has none (point --vmaf-ffmpeg at one, or use ssim or psnr)"),
+                new VmafMetric(vmaf.Model),
+                vmaf.Subsample),
+            "ssim" => new QualityScorer(ffmpeg, new SsimMetric()),
+            "psnr" => new QualityScorer(ffmpeg, new PsnrMetric()),
+            _ => throw new EncoderException($"--metric must be auto, vmaf, ssim or psnr, not '{name}'"),
+        };
+    }
+
+    /// <summary>The ffmpeg that has libvmaf, or null; a named one without it, or a model that is not there, fails naming the option.</summary>
+    public static async Task<FfmpegRunner?> VmafRunnerAsync(FfmpegRunner ffmpeg, VmafOptions vmaf)
+    {
+        if (vmaf.Model is not null && (!File.Exists(vmaf.Model) || vmaf.Model.Any(c => c is ':' or '\\' or '\'' or ',' or ';' or '[' or ']')))
+        {
+            throw new EncoderException($"--vmaf-model '{vmaf.Model}' is not a readable model file (or its path holds a character ffmpeg's filter syntax reserves: : \\ ' , ; [ ])");
+        }
+
+        if (vmaf.Subsample is < 1 or > 100)
+        {
+            throw new EncoderException($"--vmaf-subsample must be between 1 and 100, not {vmaf.Subsample}");
+        }
+
+        if (vmaf.Ffmpeg is null)
+        {
+            return await ffmpeg.Toolchain.HasFilterAsync("libvmaf") ? ffmpeg : null;
+        }
+
+        var toolchain = Toolchain.ForMetrics(vmaf.Ffmpeg, "--vmaf-ffmpeg");
+        return await toolchain.HasFilterAsync("libvmaf")
+            ? new FfmpegRunner(toolchain)
+            : throw new EncoderException($"--vmaf-ffmpeg '{vmaf.Ffmpeg}' has no libvmaf filter");
+    }
 }

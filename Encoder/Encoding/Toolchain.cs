@@ -44,6 +44,27 @@ public sealed class Toolchain
             "or point --ffmpeg-dir (or FFMPEG_DIR) at the folder that holds both.");
     }
 
+    /// <summary>
+    /// An ffmpeg used only to measure quality (one built with libvmaf, when the encoding one is not): the binary, or
+    /// the folder that holds it; the binary must be named <c>ffmpeg</c>. Throws naming <paramref name="option"/> when
+    /// it is not there.
+    /// </summary>
+    public static Toolchain ForMetrics(string path, string option)
+    {
+        var folder = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(path) && Path.GetFileName(path) != "ffmpeg")
+        {
+            throw new EncoderException($"{option} must be an ffmpeg binary named 'ffmpeg' or the folder that holds one, not '{path}'");
+        }
+
+        if (!File.Exists(Path.Combine(folder, "ffmpeg")))
+        {
+            throw new EncoderException($"{option}: no ffmpeg at '{Path.Combine(folder, "ffmpeg")}'");
+        }
+
+        return new Toolchain(Path.GetFullPath(folder));
+    }
+
     /// <summary>Whether this ffmpeg has the named filter (libvmaf is an optional build feature).</summary>
     public async Task<bool> HasFilterAsync(string name)
     {

@@ -6,11 +6,11 @@ namespace Edge.Encoder.Ladder;
 /// <summary>Settings of per-title ladders. Defaults suit feature-length sources.</summary>
 public sealed class PerTitleOptions
 {
-    /// <summary>Seconds of the source (from its middle) that trial encodes cover. Default 10.</summary>
-    public double SampleSeconds { get; set; } = 10;
+    /// <summary>Seconds of the source (from its middle) that trial encodes cover. Default 6.</summary>
+    public double SampleSeconds { get; set; } = 6;
 
-    /// <summary>Constant-quality settings of the trial encodes, on x264's CRF scale. Default 18 to 38 in steps of 5.</summary>
-    public IReadOnlyList<int> Crfs { get; set; } = [18, 23, 28, 33, 38];
+    /// <summary>Constant-quality settings of the trial encodes, on x264's CRF scale. Default 20 to 38 in steps of 6.</summary>
+    public IReadOnlyList<int> Crfs { get; set; } = [20, 26, 32, 38];
 
     /// <summary>Each rung costs this many times less than the one above. Default 1.8.</summary>
     public double Step { get; set; } = 1.8;
@@ -21,40 +21,39 @@ public sealed class PerTitleOptions
     /// <summary>At most this many rungs. Default 8.</summary>
     public int MaxRungs { get; set; } = 8;
 
-    /// <summary>x264-style preset of the trial encodes. Default veryfast.</summary>
-    public string Preset { get; set; } = "veryfast";
+    /// <summary>
+    /// x264-style preset of the trial encodes. Default superfast: it ranks resolutions as the real preset does, and
+    /// its rates are a little high, so rungs chosen from it err on the side of quality.
+    /// </summary>
+    public string Preset { get; set; } = "superfast";
 }
 
 /// <summary>
 /// Per-title ladders: trial-encode a sample of the source at each candidate resolution and several constant-quality
 /// settings, score each against the source, build the rate-quality convex hull and take rungs along it.
 /// </summary>
-internal sealed class PerTitleLadderPolicy(FfmpegRunner ffmpeg, IQualityMetric metric, PerTitleOptions options, string workDirectory) : ILadderPolicy
+internal sealed class PerTitleLadderPolicy(FfmpegRunner ffmpeg, QualityScorer scorer, PerTitleOptions options, string workDirectory) : ILadderPolicy
 {
     public async Task<LadderReport> BuildAsync(SourceInfo source, VideoCodec codec, CancellationToken cancellationToken)
     {
         var sample = Math.Min(options.SampleSeconds, source.DurationSeconds);
         var start = Math.Max(0, (source.DurationSeconds - sample) / 2);
-        var heights = AppleLadderPolicy.Table.Select(r => r.Height).Distinct().Where(h => h <= source.Height).ToList();
+        var heights = TrialHeights(source);
         if (heights.Count == 0)
         {
             heights.Add(source.Height - (source.Height % 2));
         }
 
         Directory.CreateDirectory(workDirectory);
-        var trials = new List<QualityPoint>();
-        foreach (var height in heights)
-        {
-            trials.AddRange(await TrialAsync(source, codec, height, start, sample, cancellationToken));
-        }
+        var trials = await TrialsAsync(source, codec, heights, start, sample, cancellationToken);
 
         var hull = ConvexHull.Build(trials);
         var fixedLadder = AppleLadderPolicy.Cut(source, codec);
-        var chosen = ConvexHull.ChooseRungs(trials, metric.Target, fixedLadder.Max(r => r.Bitrate), options.MinBitrate, options.Step, options.MaxRungs);
+        var chosen = ConvexHull.ChooseRungs(trials, scorer.Metric.Target, fixedLadder.Max(r => r.Bitrate), options.MinBitrate, options.Step, options.MaxRungs);
         var rungs = chosen
             .Select(c => AppleLadderPolicy.RungFor(source, c.Height, RoundKbps(c.Bitrate), AppleLadderPolicy.IsMax30(c.Height)) with { PredictedQuality = Math.Round(c.Quality, 3) })
             .ToList();
-        return new LadderReport("per-title", metric.Name, rungs)
+        return new LadderReport("per-title", scorer.Metric.Name, rungs)
         {
             Trials = trials,
             Hull = hull,
@@ -63,36 +62,42 @@ internal sealed class PerTitleLadderPolicy(FfmpegRunner ffmpeg, IQualityMetric m
         };
     }
 
-    // One decode of the sample per resolution feeds every CRF; each result is then scored at the source's size.
-    private async Task<List<QualityPoint>> TrialAsync(SourceInfo source, VideoCodec codec, int height, double start, double length, CancellationToken cancellationToken)
+    // One decode of the sample feeds every resolution and CRF; the trials are then scored at the source's size,
+    // against one decode of the sample per scoring ffmpeg.
+    private async Task<List<QualityPoint>> TrialsAsync(SourceInfo source, VideoCodec codec, List<int> heights, double start, double length, CancellationToken cancellationToken)
     {
-        var width = source.WidthFor(height);
         var gop = (int)Math.Ceiling(source.FrameRate.Value * 2);
         var crfs = options.Crfs;
-        var split = string.Join("", crfs.Select((_, i) => $"[t{i}]"));
-        var outputs = crfs.Select((crf, i) => new FfmpegOutput(
-            Path.Combine(workDirectory, $"trial-{height}p-crf{crf}.mp4"),
-            [.. (i == 0 ? (string[])["-filter_complex", $"[0:v]scale={width}:{height}:flags=bicubic,setsar=1,split={crfs.Count}{split}"] : []),
-                "-map", $"[t{i}]", .. codec.QualityArguments(crf, gop, options.Preset), "-an"])).ToList();
+        var planned = heights.SelectMany(h => crfs.Select(crf => (Height: h, Width: source.WidthFor(h), Crf: crf))).ToList();
+        var graph = $"[0:v]split={heights.Count}{string.Concat(heights.Select(h => $"[s{h}]"))}"
+            + string.Concat(heights.Select(h => $";[s{h}]scale={source.WidthFor(h)}:{h}:flags=bicubic,setsar=1,split={crfs.Count}{string.Concat(crfs.Select(c => $"[t{h}_{c}]"))}"));
+        var outputs = planned.Select((t, i) => new FfmpegOutput(
+            Path.Combine(workDirectory, $"trial-{t.Height}p-crf{t.Crf}.mp4"),
+            [.. (i == 0 ? (string[])["-filter_complex", graph] : []), "-map", $"[t{t.Height}_{t.Crf}]", .. codec.QualityArguments(t.Crf, gop, options.Preset), "-an"])).ToList();
         await ffmpeg.RunAsync([(source.Path, SeekArguments(start, length))], outputs, null, cancellationToken);
 
-        var points = new QualityPoint[crfs.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, crfs.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-            async (i, token) =>
+        var scores = await scorer.ScoreAllAsync(
+            [.. outputs.Select(o => (o.Path, (IReadOnlyList<string>)[]))], (source.Path, SeekArguments(start, length)), source.Width, source.Height, cancellationToken);
+        return [.. planned.Select((t, i) => new QualityPoint(
+            t.Width, t.Height, t.Crf, (long)(new FileInfo(outputs[i].Path).Length * 8 / length), Math.Round(scores[i][scorer.Metric.Name], 4)))];
+    }
+
+    /// <summary>
+    /// The ladder table's heights up to the source's, each at least 1.25 times the one below (432p is dropped beside
+    /// 360p and 540p): neighbours that close trace the same curve, and each trial costs a metric run.
+    /// </summary>
+    internal static List<int> TrialHeights(SourceInfo source)
+    {
+        var heights = new List<int>();
+        foreach (var height in AppleLadderPolicy.Table.Select(r => r.Height).Distinct().Where(h => h <= source.Height).Order())
+        {
+            if (heights.Count == 0 || height >= heights[^1] * 1.25)
             {
-                var trial = outputs[i].Path;
-                var log = await ffmpeg.RunAsync(
-                    [(trial, []), (source.Path, SeekArguments(start, length))],
-                    [new FfmpegOutput("-", ["-lavfi", $"[0:v]scale={source.Width}:{source.Height}:flags=bicubic,setsar=1[d];[1:v]setsar=1[r];{metric.Filter}", "-f", "null"])],
-                    null,
-                    token);
-                var quality = metric.Parse(log) ?? throw new EncoderException($"ffmpeg printed no {metric.Name} score for the trial encode {Path.GetFileName(trial)}; run with --metric ssim to analyse without {metric.Name}, or --ladder default to skip the analysis");
-                var bitrate = (long)(new FileInfo(trial).Length * 8 / length);
-                points[i] = new QualityPoint(width, height, crfs[i], bitrate, Math.Round(quality, 4));
-            });
-        return [.. points];
+                heights.Add(height);
+            }
+        }
+
+        return heights;
     }
 
     private static string[] SeekArguments(double start, double length) =>

@@ -36,7 +36,7 @@ public class PerTitleLadderPolicyTests
             var report = plan.Ladder;
             Assert.Equal("per-title", report.Policy);
             Assert.Equal("ssim-db", report.Metric);
-            Assert.Equal(2 * 5, report.Trials!.Count);
+            Assert.Equal(2 * 4, report.Trials!.Count);
             Assert.NotEmpty(report.Hull!);
             Assert.All(report.Hull!, h => Assert.Contains(h, report.Trials!));
             Assert.All(report.Rungs, r => Assert.True(r.Height <= 360 && r.Width <= 640 && r.PredictedQuality is not null));

@@ -1,0 +1,126 @@
+using System.Globalization;
+using Edge.Encoder.Encoding;
+
+namespace Edge.Encoder.Ladder;
+
+/// <summary>Where VMAF comes from when the encoding ffmpeg has no libvmaf. Defaults: none.</summary>
+public sealed class VmafOptions
+{
+    /// <summary>An ffmpeg built with libvmaf, used only to measure (<c>--vmaf-ffmpeg</c>, <c>VMAF_FFMPEG</c>).</summary>
+    public string? Ffmpeg { get; set; }
+
+    /// <summary>The model file libvmaf loads (<c>--vmaf-model</c>, <c>VMAF_MODEL</c>); null: the build's default.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>
+    /// Score every nth frame of per-title trials. Default 30: one frame a second, 6 of a 6 s sample. A full-HD
+    /// VMAF frame costs far more than its decode, and the scores move little (0.3 points on a 1080p test).
+    /// </summary>
+    public int Subsample { get; set; } = 30;
+}
+
+/// <summary>
+/// Scores encodes against their source with full-reference metrics, on the ffmpeg that has them: each encode is
+/// scaled to the source's size (as a player shows it) and both sides are converted to 8-bit 4:2:0. Every
+/// <paramref name="subsample"/>th frame is scored, picked before the scaling so the others cost only their decode.
+/// </summary>
+public sealed class QualityScorer(FfmpegRunner ffmpeg, IReadOnlyList<IQualityMetric> metrics, int subsample = 1)
+{
+    public QualityScorer(FfmpegRunner ffmpeg, IQualityMetric metric, int subsample = 1)
+        : this(ffmpeg, [metric], subsample)
+    {
+    }
+
+    /// <summary>The first metric: the one a per-title ladder optimises.</summary>
+    public IQualityMetric Metric => metrics[0];
+
+    public IReadOnlyList<IQualityMetric> Metrics => metrics;
+
+    /// <summary>Every metric's score of <paramref name="distorted"/> against <paramref name="reference"/>.</summary>
+    public async Task<IReadOnlyDictionary<string, double>> ScoreAsync(
+        (string Path, IReadOnlyList<string> Arguments) distorted,
+        (string Path, IReadOnlyList<string> Arguments) reference,
+        int width,
+        int height,
+        CancellationToken cancellationToken) =>
+        (await ScoreAllAsync([distorted], reference, width, height, cancellationToken))[0];
+
+    /// <summary>
+    /// Every metric's score of each of <paramref name="distorted"/>, in order. They are split across one ffmpeg per
+    /// core, and each ffmpeg decodes the reference once for all of its encodes.
+    /// </summary>
+    public async Task<IReadOnlyList<IReadOnlyDictionary<string, double>>> ScoreAllAsync(
+        IReadOnlyList<(string Path, IReadOnlyList<string> Arguments)> distorted,
+        (string Path, IReadOnlyList<string> Arguments) reference,
+        int width,
+        int height,
+        CancellationToken cancellationToken)
+    {
+        var groups = Math.Clamp(Environment.ProcessorCount, 1, Math.Max(1, distorted.Count));
+        var indexes = Enumerable.Range(0, distorted.Count).GroupBy(i => i % groups).Select(g => g.ToList()).ToList();
+        var results = new IReadOnlyDictionary<string, double>[distorted.Count];
+        await Task.WhenAll(indexes.Select(async group =>
+        {
+            var scores = await RunAsync([.. group.Select(i => distorted[i])], reference, width, height, cancellationToken);
+            for (var j = 0; j < group.Count; j++)
+            {
+                results[group[j]] = scores[j];
+            }
+        }));
+        return results;
+    }
+
+    private async Task<List<Dictionary<string, double>>> RunAsync(
+        IReadOnlyList<(string Path, IReadOnlyList<string> Arguments)> distorted,
+        (string Path, IReadOnlyList<string> Arguments) reference,
+        int width,
+        int height,
+        CancellationToken cancellationToken)
+    {
+        var work = Path.Combine(Path.GetTempPath(), "edge-scores-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(work);
+        try
+        {
+            var pick = subsample > 1 ? $"select='not(mod(n,{subsample.ToString(CultureInfo.InvariantCulture)}))'," : "";
+            var (k, m) = (distorted.Count, metrics.Count);
+            var chains = new List<string>
+            {
+                $"[{k}:v]{pick}setsar=1,format=yuv420p,split={k * m}{string.Concat(Pairs(k, m).Select(p => $"[r{p.I}_{p.M}]"))}",
+            };
+            for (var i = 0; i < k; i++)
+            {
+                chains.Add($"[{i}:v]{pick}scale={width}:{height}:flags=bicubic,setsar=1,format=yuv420p,split={m}{string.Concat(Enumerable.Range(0, m).Select(j => $"[d{i}_{j}]"))}");
+            }
+
+            foreach (var (i, j) in Pairs(k, m))
+            {
+                chains.Add(metrics[j].Filter(StatsFile(work, i, j)).Replace("[d][r]", $"[d{i}_{j}][r{i}_{j}]", StringComparison.Ordinal));
+            }
+
+            await ffmpeg.RunAsync([.. distorted, reference], [new FfmpegOutput("-", ["-lavfi", string.Join(';', chains), "-f", "null"])], null, cancellationToken);
+            var scores = new List<Dictionary<string, double>>();
+            for (var i = 0; i < k; i++)
+            {
+                var scored = new Dictionary<string, double>(StringComparer.Ordinal);
+                for (var j = 0; j < m; j++)
+                {
+                    scored[metrics[j].Name] = metrics[j].Read(StatsFile(work, i, j))
+                        ?? throw new EncoderException($"ffmpeg wrote no {metrics[j].Name} score for {Path.GetFileName(distorted[i].Path)}; run with --metric ssim to analyse without {metrics[j].Name}, or --ladder default to skip the analysis");
+                }
+
+                scores.Add(scored);
+            }
+
+            return scores;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static IEnumerable<(int I, int M)> Pairs(int k, int m) =>
+        Enumerable.Range(0, k).SelectMany(i => Enumerable.Range(0, m).Select(j => (i, j)));
+
+    private static string StatsFile(string work, int i, int j) => Path.Combine(work, $"{i}-{j}.log");
+}
