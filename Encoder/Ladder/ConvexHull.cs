@@ -100,19 +100,28 @@ public static class ConvexHull
 
     /// <summary>
     /// The resolution whose trials predict the best quality at <paramref name="bitrate"/>, and that quality. Each
-    /// resolution's curve is its own efficient trials, linear in log rate: flat above its dearest trial, and
-    /// continued along its first segment's slope below its cheapest.
+    /// resolution's curve is its own efficient trials, linear in log rate and flat above its dearest trial. Below its
+    /// cheapest trial a resolution is not a candidate: a 1080p curve continued down to 75 kbit/s predicts a picture
+    /// no encoder makes. Below every resolution's cheapest trial, the one whose trials reach lowest is continued
+    /// along its first segment's slope.
     /// </summary>
     public static (int Height, double Quality) At(IReadOnlyList<QualityPoint> trials, long bitrate)
     {
         (int Height, double Quality) best = (0, double.MinValue);
-        foreach (var curve in trials.GroupBy(t => t.Height).OrderBy(g => g.Key))
+        var curves = trials.GroupBy(t => t.Height).OrderBy(g => g.Key).Select(g => (Height: g.Key, Points: Build(g))).ToList();
+        foreach (var (height, points) in curves.Where(c => bitrate >= c.Points[0].Bitrate))
         {
-            var quality = Interpolate(Build(curve), bitrate);
+            var quality = Interpolate(points, bitrate);
             if (quality > best.Quality)
             {
-                best = (curve.Key, quality);
+                best = (height, quality);
             }
+        }
+
+        if (best.Height == 0)
+        {
+            var lowest = curves.MinBy(c => c.Points[0].Bitrate);
+            best = (lowest.Height, Extrapolate(lowest.Points, bitrate));
         }
 
         return best;
@@ -122,7 +131,7 @@ public static class ConvexHull
     {
         if (points.Count == 1 || bitrate >= points[^1].Bitrate)
         {
-            return bitrate >= points[0].Bitrate ? points[^1].Quality : double.MinValue / 2;
+            return points[^1].Quality;
         }
 
         var i = 1;
@@ -132,6 +141,18 @@ public static class ConvexHull
         }
 
         var (a, b) = (points[i - 1], points[i]);
+        var t = Math.Log((double)bitrate / a.Bitrate) / Math.Log((double)b.Bitrate / a.Bitrate);
+        return a.Quality + (t * (b.Quality - a.Quality));
+    }
+
+    private static double Extrapolate(List<QualityPoint> points, long bitrate)
+    {
+        if (points.Count == 1)
+        {
+            return points[0].Quality;
+        }
+
+        var (a, b) = (points[0], points[1]);
         var t = Math.Log((double)bitrate / a.Bitrate) / Math.Log((double)b.Bitrate / a.Bitrate);
         return a.Quality + (t * (b.Quality - a.Quality));
     }

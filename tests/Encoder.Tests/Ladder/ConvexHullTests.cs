@@ -98,6 +98,23 @@ public class ConvexHullTests
     }
 
     [Fact]
+    public void At_BelowAResolutionsCheapestTrial_NotThatResolution()
+    {
+        // 1080p's steep curve continued down to 75k would beat 234p there; no 1080p encode looks like that.
+        List<QualityPoint> trials =
+        [
+            new(416, 234, 38, 96_000, 33), new(416, 234, 20, 500_000, 54),
+            new(1920, 1080, 38, 1_500_000, 84), new(1920, 1080, 20, 12_000_000, 98),
+        ];
+
+        Assert.Equal(234, ConvexHull.At(trials, 300_000).Height);
+        Assert.Equal(1080, ConvexHull.At(trials, 1_500_000).Height);
+        var below = ConvexHull.At(trials, 75_000);
+        Assert.Equal(234, below.Height);
+        Assert.True(below.Quality < 33);
+    }
+
+    [Fact]
     public void TopRate_SparseHull_ReadFromEachResolutionsCurveNotTheHullChord()
     {
         // The hull runs straight from 234p at 100k to 720p at 4M; no real encode reaches 18 until 720p at ~1.6M.
