@@ -46,8 +46,9 @@ public sealed class QualityScorer(FfmpegRunner ffmpeg, IReadOnlyList<IQualityMet
         (await ScoreAllAsync([distorted], reference, width, height, cancellationToken))[0];
 
     /// <summary>
-    /// Every metric's score of each of <paramref name="distorted"/>, in order. They are split across one ffmpeg per
-    /// core, and each ffmpeg decodes the reference once for all of its encodes.
+    /// Every metric's score of each of <paramref name="distorted"/>, in order, with one ffmpeg per core at a time.
+    /// An ffmpeg decodes the reference once for all the encodes it scores, except with VMAF: libvmaf 1 corrupts its
+    /// heap when one process runs two instances, so each encode gets its own.
     /// </summary>
     public async Task<IReadOnlyList<IReadOnlyDictionary<string, double>>> ScoreAllAsync(
         IReadOnlyList<(string Path, IReadOnlyList<string> Arguments)> distorted,
@@ -56,17 +57,20 @@ public sealed class QualityScorer(FfmpegRunner ffmpeg, IReadOnlyList<IQualityMet
         int height,
         CancellationToken cancellationToken)
     {
-        var groups = Math.Clamp(Environment.ProcessorCount, 1, Math.Max(1, distorted.Count));
-        var indexes = Enumerable.Range(0, distorted.Count).GroupBy(i => i % groups).Select(g => g.ToList()).ToList();
+        var processes = metrics.Any(m => m is VmafMetric) ? distorted.Count : Math.Clamp(Environment.ProcessorCount, 1, Math.Max(1, distorted.Count));
+        var groups = Enumerable.Range(0, distorted.Count).GroupBy(i => i % processes).Select(g => g.ToList()).ToList();
         var results = new IReadOnlyDictionary<string, double>[distorted.Count];
-        await Task.WhenAll(indexes.Select(async group =>
-        {
-            var scores = await RunAsync([.. group.Select(i => distorted[i])], reference, width, height, cancellationToken);
-            for (var j = 0; j < group.Count; j++)
+        await Parallel.ForEachAsync(
+            groups,
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (group, token) =>
             {
-                results[group[j]] = scores[j];
-            }
-        }));
+                var scores = await RunAsync([.. group.Select(i => distorted[i])], reference, width, height, token);
+                for (var j = 0; j < group.Count; j++)
+                {
+                    results[group[j]] = scores[j];
+                }
+            });
         return results;
     }
 
