@@ -37,13 +37,17 @@ public sealed class VideoCodec
         _ => null,
     };
 
-    /// <summary>Constrained VBR at the rung's rate; keyframes only where <c>-force_key_frames</c> puts them.</summary>
-    public IEnumerable<string> RateArguments(Rung rung, int gop, string preset) =>
-        [.. Common(gop, preset), "-b:v", Bits(rung.Bitrate), "-maxrate", Bits(rung.MaxRate), "-bufsize", Bits(rung.BufferSize)];
+    /// <summary>
+    /// Constrained VBR at the rung's rate, or for a per-title rung its constant quality capped at the same peak;
+    /// keyframes only where <c>-force_key_frames</c> puts them.
+    /// </summary>
+    public IEnumerable<string> RateArguments(Rung rung, int gop, string preset) => rung.Crf is { } crf
+        ? [.. Common(gop, preset), "-crf", Crf(crf), "-maxrate", Bits(rung.MaxRate), "-bufsize", Bits(rung.BufferSize)]
+        : [.. Common(gop, preset), "-b:v", Bits(rung.Bitrate), "-maxrate", Bits(rung.MaxRate), "-bufsize", Bits(rung.BufferSize)];
 
     /// <summary>Constant-quality trial encode for per-title analysis; <paramref name="crf"/> is on x264's 0-51 scale.</summary>
     public IEnumerable<string> QualityArguments(int crf, int gop, string preset) =>
-        [.. Common(gop, preset), "-crf", (this == Av1 ? crf * 63 / 51 : crf).ToString(CultureInfo.InvariantCulture)];
+        [.. Common(gop, preset), "-crf", Crf(crf)];
 
     public override string ToString() => Name;
 
@@ -78,6 +82,11 @@ public sealed class VideoCodec
         "veryslow" => "4",
         _ => preset,
     };
+
+    // SVT-AV1 counts CRF to 63 where x264 and x265 count to 51, and takes whole numbers only.
+    private string Crf(double crf) => this == Av1
+        ? ((int)Math.Round(crf * 63 / 51)).ToString(CultureInfo.InvariantCulture)
+        : Math.Round(crf, 1).ToString("0.#", CultureInfo.InvariantCulture);
 
     private static string Bits(long bitsPerSecond) => bitsPerSecond.ToString(CultureInfo.InvariantCulture);
 }

@@ -8,14 +8,23 @@ namespace Edge.Encoder.Ladder;
 /// </summary>
 public static class BdRate
 {
-    /// <summary>The candidate's rate change against the baseline (-0.2 is 20% less rate), or null when the curves share no quality range.</summary>
+    /// <summary>
+    /// The candidate's rate change against the baseline (-0.2 is 20% less rate), or null when the curves share no
+    /// quality range. A candidate of one point is compared at its own quality.
+    /// </summary>
     public static double? Of(IEnumerable<(double Bitrate, double Quality)> baseline, IEnumerable<(double Bitrate, double Quality)> candidate)
     {
         var a = Efficient(baseline);
         var b = Efficient(candidate);
-        if (a.Count < 2 || b.Count < 2)
+        if (a.Count < 2 || b.Count == 0)
         {
             return null;
+        }
+
+        // A one-rung ladder (a slide show) is a point: its rate against what the baseline needs for its quality.
+        if (b.Count == 1)
+        {
+            return b[0].Quality >= a[0].Quality && b[0].Quality <= a[^1].Quality ? (b[0].Bitrate / Math.Exp(LogRate(a, b[0].Quality))) - 1 : null;
         }
 
         var low = Math.Max(a[0].Quality, b[0].Quality);

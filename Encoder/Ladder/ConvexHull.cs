@@ -127,6 +127,40 @@ public static class ConvexHull
         return best;
     }
 
+    /// <summary>
+    /// The constant-quality setting at which <paramref name="height"/>'s trials cost <paramref name="bitrate"/>:
+    /// linear in log rate between the two trials around it and continued below the cheapest (up to 51, the
+    /// scale's end), and the dearest trial's setting above them: a rung is never made better than the best trial,
+    /// whose quality it already reaches for less than its rate.
+    /// </summary>
+    public static double CrfAt(IReadOnlyList<QualityPoint> trials, int height, long bitrate)
+    {
+        var curve = trials.Where(t => t.Height == height).OrderBy(t => t.Bitrate).ToList();
+        if (bitrate <= curve[0].Bitrate)
+        {
+            if (curve.Count == 1 || curve[1].Bitrate <= curve[0].Bitrate)
+            {
+                return curve[0].Crf;
+            }
+
+            var (low, next) = (curve[0], curve[1]);
+            var below = Math.Log((double)bitrate / low.Bitrate) / Math.Log((double)next.Bitrate / low.Bitrate);
+            return Math.Min(51, low.Crf + (below * (next.Crf - low.Crf)));
+        }
+
+        for (var i = 1; i < curve.Count; i++)
+        {
+            var (a, b) = (curve[i - 1], curve[i]);
+            if (bitrate <= b.Bitrate)
+            {
+                var t = Math.Log((double)bitrate / a.Bitrate) / Math.Log((double)b.Bitrate / a.Bitrate);
+                return a.Crf + (t * (b.Crf - a.Crf));
+            }
+        }
+
+        return curve[^1].Crf;
+    }
+
     private static double Interpolate(List<QualityPoint> points, long bitrate)
     {
         if (points.Count == 1 || bitrate >= points[^1].Bitrate)

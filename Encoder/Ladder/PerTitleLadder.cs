@@ -51,7 +51,11 @@ internal sealed class PerTitleLadderPolicy(FfmpegRunner ffmpeg, QualityScorer sc
         var fixedLadder = AppleLadderPolicy.Cut(source, codec);
         var chosen = ConvexHull.ChooseRungs(trials, scorer.Metric.Target, fixedLadder.Max(r => r.Bitrate), options.MinBitrate, options.Step, options.MaxRungs);
         var rungs = chosen
-            .Select(c => AppleLadderPolicy.RungFor(source, c.Height, RoundKbps(c.Bitrate), AppleLadderPolicy.IsMax30(c.Height)) with { PredictedQuality = Math.Round(c.Quality, 3) })
+            .Select(c => AppleLadderPolicy.RungFor(source, c.Height, RoundKbps(c.Bitrate), AppleLadderPolicy.IsMax30(c.Height)) with
+            {
+                PredictedQuality = Math.Round(c.Quality, 3),
+                Crf = Math.Round(ConvexHull.CrfAt(trials, c.Height, c.Bitrate), 1),
+            })
             .ToList();
         return new LadderReport("per-title", scorer.Metric.Name, rungs)
         {

@@ -52,6 +52,32 @@ public class EncoderProcessTests
     }
 
     [Fact]
+    public async Task Compare_ATitleAgainstItselfWithVmafFromTheEnvironment_JsonWithEveryMetricAndNoBdRate()
+    {
+        using var dir = new TempDirectory();
+        var source = await Sources.HardAsync(dir.Path, seconds: 4);
+        var output = Path.Combine(dir.Path, "origin", "t");
+        var (encoded, log) = await RunAsync("encode", "--input", source, "--output", output, "--segment-duration", "2", "--preset", "veryfast");
+        Assert.True(encoded == 0, log);
+        var vmaf = Ladder.VmafTests.Options();
+        var environment = new Dictionary<string, string> { ["VMAF_FFMPEG"] = vmaf.Ffmpeg!, ["VMAF_MODEL"] = vmaf.Model! };
+
+        var (code, text) = await RunAsync(environment, "compare", "--source", source, "--baseline", output, "--candidate", output, "--vmaf-subsample", "10");
+
+        Assert.True(code == 0, text);
+        using var report = JsonDocument.Parse(text[text.IndexOf('{', StringComparison.Ordinal)..]);
+        var bdRate = report.RootElement.GetProperty("bdRate");
+        Assert.All(new[] { "vmaf", "psnr", "ssim-db" }, m => Assert.Equal(0, bdRate.GetProperty(m).GetDouble(), 6));
+        var rungs = report.RootElement.GetProperty("baseline").EnumerateArray().ToList();
+        Assert.Equal(2, rungs.Count);
+        Assert.All(rungs, r => Assert.InRange(r.GetProperty("scores").GetProperty("vmaf").GetDouble(), 1, 100));
+
+        var (bad, message) = await RunAsync("compare", "--source", source, "--baseline", output, "--candidate", output, "--vmaf-ffmpeg", source);
+        Assert.Equal(2, bad);
+        Assert.Contains("--vmaf-ffmpeg", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Encode_MissingInput_ClearError()
     {
         using var dir = new TempDirectory();

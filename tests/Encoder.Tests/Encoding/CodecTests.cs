@@ -1,10 +1,26 @@
 using Edge.Encoder.Encoding;
+using Edge.Encoder.Ladder;
 using Edge.Testing;
 
 namespace Edge.Encoder.Tests.Encoding;
 
 public class CodecTests
 {
+    [Fact]
+    public void RateArguments_PerTitleRungWithCrf_ConstantQualityCappedAtThePeak()
+    {
+        var rung = new Rung(1920, 1080, 64_000, "30") { Crf = 20.44 };
+
+        var h264 = VideoCodec.H264.RateArguments(rung, 60, "fast").ToList();
+        var av1 = VideoCodec.Av1.RateArguments(rung, 60, "fast").ToList();
+        var fixedRate = VideoCodec.H264.RateArguments(rung with { Crf = null }, 60, "fast").ToList();
+
+        Assert.Equal(["-crf", "20.4", "-maxrate", "96000", "-bufsize", "128000"], h264[^6..]);
+        Assert.DoesNotContain("-b:v", h264);
+        Assert.Equal("25", av1[av1.IndexOf("-crf") + 1]);
+        Assert.Equal(["-b:v", "64000", "-maxrate", "96000", "-bufsize", "128000"], fixedRate[^6..]);
+    }
+
     [Theory]
     [InlineData("hevc", @"^hvc1\.1\.6\.L\d+\.[0-9A-F]{2}(\.[0-9A-F]{2})*$", "hevc")]
     [InlineData("av1", @"^av01\.0\.\d{2}M\.08$", "av1")]

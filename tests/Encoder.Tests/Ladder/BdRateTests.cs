@@ -30,12 +30,15 @@ public class BdRateTests
         Assert.Equal(0, BdRate.Of(Baseline, withWaste)!.Value, 9);
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Of_NoSharedQualityOrOnePoint_Null(bool onePoint)
+    [Fact]
+    public void Of_OneRungCandidate_ItsRateAgainstTheBaselinesAtItsQuality()
     {
-        (double, double)[] candidate = onePoint ? [(1_000_000, 70)] : [(5_000_000, 95), (9_000_000, 98)];
-        Assert.Null(BdRate.Of(Baseline, candidate));
+        // The baseline needs 1.5M for 80 (half way between 75 and 85 in log rate: sqrt(1M x 2M) = 1.414M).
+        Assert.Equal((750_000 / Math.Sqrt(2e12)) - 1, BdRate.Of(Baseline, [(750_000, 80)])!.Value, 9);
+        Assert.Null(BdRate.Of(Baseline, [(750_000, 97)]));
     }
+
+    [Fact]
+    public void Of_NoSharedQuality_Null() =>
+        Assert.Null(BdRate.Of(Baseline, [(5_000_000, 95), (9_000_000, 98)]));
 }

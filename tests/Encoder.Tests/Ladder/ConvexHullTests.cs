@@ -115,6 +115,22 @@ public class ConvexHullTests
     }
 
     [Fact]
+    public void CrfAt_RatesAroundAndBeyondTheTrials_InterpolatedInLogRateWithinTheScale()
+    {
+        List<QualityPoint> trials =
+        [
+            new(640, 360, 38, 100_000, 50), new(640, 360, 32, 200_000, 60), new(640, 360, 26, 400_000, 70),
+            new(1280, 720, 38, 300_000, 60),
+        ];
+
+        Assert.Equal(35, ConvexHull.CrfAt(trials, 360, 141_421), 3);
+        Assert.Equal(26, ConvexHull.CrfAt(trials, 360, 5_000_000));
+        Assert.Equal(44, ConvexHull.CrfAt(trials, 360, 50_000), 6);
+        Assert.Equal(51, ConvexHull.CrfAt(trials, 360, 1_000));
+        Assert.Equal(38, ConvexHull.CrfAt(trials, 720, 100_000));
+    }
+
+    [Fact]
     public void TopRate_SparseHull_ReadFromEachResolutionsCurveNotTheHullChord()
     {
         // The hull runs straight from 234p at 100k to 720p at 4M; no real encode reaches 18 until 720p at ~1.6M.

@@ -39,7 +39,7 @@ public class PerTitleLadderPolicyTests
             Assert.Equal(2 * 4, report.Trials!.Count);
             Assert.NotEmpty(report.Hull!);
             Assert.All(report.Hull!, h => Assert.Contains(h, report.Trials!));
-            Assert.All(report.Rungs, r => Assert.True(r.Height <= 360 && r.Width <= 640 && r.PredictedQuality is not null));
+            Assert.All(report.Rungs, r => Assert.True(r.Height <= 360 && r.Width <= 640 && r.PredictedQuality is not null && r.Crf is >= 20 and <= 51, r.ToString()));
             Assert.True(report.Rungs.Max(r => r.Bitrate) <= 365_000, "never above the default ladder's top for the source");
         }
 
