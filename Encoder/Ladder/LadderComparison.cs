@@ -35,18 +35,20 @@ public sealed class LadderComparison(QualityScorer scorer)
     public async Task<IReadOnlyList<RungScore>> ScoreTitleAsync(string source, string titleDirectory, int width, int height, CancellationToken cancellationToken)
     {
         var document = await ReadAsync(titleDirectory, cancellationToken);
-        var scores = new List<RungScore>();
+        var video = document.Renditions.Where(r => r.Type == "video").ToList();
         var work = Path.Combine(Path.GetTempPath(), "edge-compare-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(work);
+        var scores = new List<RungScore>();
         try
         {
-            foreach (var rendition in document.Renditions.Where(r => r.Type == "video"))
+            var files = new List<(string Path, IReadOnlyList<string> Arguments)>();
+            foreach (var rendition in video)
             {
-                var file = await JoinAsync(titleDirectory, rendition, work, cancellationToken);
-                var measured = await scorer.ScoreAsync((file, []), (source, []), width, height, cancellationToken);
-                scores.Add(new RungScore(rendition.Id, rendition.Width ?? 0, rendition.Height ?? 0, rendition.AverageBandwidth, measured));
-                File.Delete(file);
+                files.Add((await JoinAsync(titleDirectory, rendition, work, cancellationToken), []));
             }
+
+            var measured = await scorer.ScoreAllAsync(files, (source, []), width, height, cancellationToken);
+            scores.AddRange(video.Select((r, i) => new RungScore(r.Id, r.Width ?? 0, r.Height ?? 0, r.AverageBandwidth, measured[i])));
         }
         finally
         {
@@ -95,7 +97,7 @@ public sealed class LadderComparison(QualityScorer scorer)
         foreach (var part in parts)
         {
             var path = Path.GetFullPath(Path.Combine(folder, part));
-            if (!path.StartsWith(Path.GetFullPath(titleDirectory), StringComparison.Ordinal))
+            if (!path.StartsWith(Path.GetFullPath(titleDirectory).TrimEnd('/') + "/", StringComparison.Ordinal))
             {
                 throw new EncoderException($"{rendition.Playlist} names '{part}', outside the title");
             }
