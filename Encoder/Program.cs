@@ -17,7 +17,7 @@ const string Usage = """
           --vmaf-ffmpeg <path>                       an ffmpeg with libvmaf to measure with (default $VMAF_FFMPEG)
           --vmaf-model <file>                        the VMAF model it loads (default $VMAF_MODEL, else its own)
           --vmaf-subsample <n>                       score every nth frame of per-title trials (default 30)
-          --sample-duration <s>                      per-title trial sample length (default 10)
+          --sample-duration <s>                      per-title trial sample length (default 6)
           --audio-bitrate <bits/s>                   AAC stereo rate (default 128000)
           --replace                                  replace a published title of the same id
           --ffmpeg-dir <dir>                         folder holding ffmpeg and ffprobe (default: PATH)
