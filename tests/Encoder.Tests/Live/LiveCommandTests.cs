@@ -82,19 +82,27 @@ public sealed partial class LiveCommandTests
             "live", "--content", content, "--title", "pushed", "--source", $"srt://127.0.0.1:{port}", "--ladder", "128x72@100k",
             "--segment-duration", "1", "--part-duration", "0.25", "--dvr", "8", "--preset", "ultrafast", "--exit-at-end", "--urls=http://127.0.0.1:0");
 
-        // A contribution encoder (ffmpeg here; OBS does the same) pushes six seconds of MPEG-TS over SRT.
-        var push = Ffmpeg.RunAsync(TimeSpan.FromMinutes(1), "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
-            "-re", "-f", "lavfi", "-i", "sine=frequency=500:sample_rate=48000", "-t", "6",
-            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-c:a", "aac", "-f", "mpegts", $"srt://127.0.0.1:{port}?mode=caller");
+        // A contribution encoder (ffmpeg here; OBS does the same) pushes MPEG-TS over SRT until it has been seen live
+        // for four segments, then stops as an operator stops it (SIGINT). A push of fixed length could end before a
+        // busy machine has the command and its ffmpeg up, and the event with it.
+        using var push = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ffmpeg",
+        [
+            "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
+            "-re", "-f", "lavfi", "-i", "sine=frequency=500:sample_rate=48000", "-t", "60",
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-c:a", "aac", "-f", "mpegts", $"srt://127.0.0.1:{port}?mode=caller",
+        ]) { RedirectStandardError = true })!;
+        var pushLog = push.StandardError.ReadToEndAsync();
         using var client = new HttpClient { BaseAddress = new Uri(process.Url), Timeout = TimeSpan.FromSeconds(30) };
         await Poll.UntilAsync(async () =>
         {
             using var response = await client.GetAsync("/pushed/72p/index.m3u8");
-            return response.StatusCode == HttpStatusCode.OK && (await response.Content.ReadAsStringAsync()).Contains("#EXT-X-PART:", StringComparison.Ordinal);
-        }, "parts of the pushed stream", TimeSpan.FromSeconds(60));
+            var text = await response.Content.ReadAsStringAsync();
+            return response.StatusCode == HttpStatusCode.OK && text.Contains("#EXT-X-PART:", StringComparison.Ordinal) && Regex.Count(text, "#EXTINF") >= 4;
+        }, "four segments of the pushed stream, with parts", TimeSpan.FromSeconds(60));
 
-        var (code, output) = await push;
-        Assert.True(code == 0, output);
+        HostProcess.Interrupt(push.Id);
+        await push.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await pushLog;
 
         // The push ended: the event is published as VOD and the command exits.
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
