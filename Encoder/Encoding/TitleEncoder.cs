@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Edge.Encoder.Ladder;
 using Edge.Encoder.Packaging;
@@ -114,8 +115,7 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
         var keyFrames = KeyFrames(KeyFrameSeconds(plan.SegmentSeconds), rates);
         var timescale = VideoTimescale(rates).ToString(CultureInfo.InvariantCulture);
         var outputs = new List<FfmpegOutput>();
-        var graph = video.Count == 0 ? null
-            : $"[0:v]{Deinterlace(plan.Source)}split={video.Count}{string.Concat(video.Select((_, i) => $"[s{i}]"))};" + string.Join(';', video.Select((r, i) => $"[s{i}]{Scale(plan.Source, r.Rung!)}[v{i}]"));
+        var graph = video.Count == 0 ? null : Graph(plan.Source, [.. video.Select(r => r.Rung!)]);
         for (var i = 0; i < video.Count; i++)
         {
             var rung = video[i].Rung!;
@@ -219,6 +219,30 @@ public sealed class TitleEncoder(FfmpegRunner ffmpeg, TimeProvider time, IProgre
     /// </summary>
     internal static string[] AudioFilter(SourceInfo source) =>
         ["-af", (source.AudioDelaySeconds > 0 ? "aresample=48000:async=1:first_pts=0" : "aresample=48000") + $",atrim=start_sample={AacPrimingSamples}"];
+
+    /// <summary>
+    /// The filter graph: one decode (made progressive once), split into one scaler per distinct picture, each split
+    /// again into the rungs that share it. Ladders repeat a size at two rates (432p, 720p, 1080p in Apple's), and a
+    /// scaler runs on ffmpeg's one filtering thread, so each size is scaled once. Output <c>[vN]</c> feeds rung N.
+    /// </summary>
+    internal static string Graph(SourceInfo source, IReadOnlyList<Rung> rungs)
+    {
+        var scales = rungs.Select((r, i) => (Filter: Scale(source, r), Index: i)).GroupBy(s => s.Filter).ToList();
+        var graph = new StringBuilder($"[0:v]{Deinterlace(source)}split={scales.Count}");
+        graph.AppendJoin("", scales.Select((_, g) => $"[s{g}]"));
+        for (var g = 0; g < scales.Count; g++)
+        {
+            graph.Append($";[s{g}]{scales[g].Key}");
+            if (scales[g].Count() > 1)
+            {
+                graph.Append($",split={scales[g].Count()}");
+            }
+
+            graph.AppendJoin("", scales[g].Select(s => $"[v{s.Index}]"));
+        }
+
+        return graph.ToString();
+    }
 
     private static string Scale(SourceInfo source, Rung rung)
     {

@@ -225,6 +225,23 @@ public class SourceMatrixTests
         Assert.Equal("expr:gte(t,ceil(n_forced*2*30000/1001-0.000001)*1001/30000-0.004170833)", expression);
     }
 
+    [Fact]
+    public async Task Graph_LadderRepeatingSizes_EachSizeScaledOnceAndEveryRungFed()
+    {
+        var source = new SourceInfo("s.mp4", 1280, 720, new FrameRate(30, 1), 1, HasAudio: false);
+        var rungs = AppleLadderPolicy.Cut(source, VideoCodec.H264);
+
+        var graph = TitleEncoder.Graph(source, rungs);
+
+        var sizes = rungs.Select(r => $"scale={r.Width}:{r.Height}:").ToList();
+        Assert.True(sizes.Count > sizes.Distinct().Count(), "the default ladder repeats a size");
+        Assert.All(sizes.Distinct(), size => Assert.Equal(1, graph.Split(size).Length - 1));
+        var outputs = Enumerable.Range(0, rungs.Count).SelectMany(i => (string[])["-map", $"[v{i}]", "-f", "null", "-"]);
+        var (code, log) = await Ffmpeg.RunAsync(
+            TimeSpan.FromMinutes(1), ["-hide_banner", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=0.2", "-filter_complex", graph, .. outputs]);
+        Assert.True(code == 0, log);
+    }
+
     /// <summary>Whether ffmpeg's interlace detector finds most frames woven from two fields.</summary>
     private static async Task<bool> CombedAsync(string file)
     {
