@@ -36,6 +36,9 @@ public sealed class QualityScorer(FfmpegRunner ffmpeg, IReadOnlyList<IQualityMet
 
     public IReadOnlyList<IQualityMetric> Metrics => metrics;
 
+    /// <summary>Every how many frames one is scored.</summary>
+    public int Subsample => subsample;
+
     /// <summary>Every metric's score of <paramref name="distorted"/> against <paramref name="reference"/>.</summary>
     public async Task<IReadOnlyDictionary<string, double>> ScoreAsync(
         (string Path, IReadOnlyList<string> Arguments) distorted,
@@ -48,14 +51,17 @@ public sealed class QualityScorer(FfmpegRunner ffmpeg, IReadOnlyList<IQualityMet
     /// <summary>
     /// Every metric's score of each of <paramref name="distorted"/>, in order, with one ffmpeg per core at a time.
     /// An ffmpeg decodes the reference once for all the encodes it scores, except with VMAF: libvmaf 1 corrupts its
-    /// heap when one process runs two instances, so each encode gets its own.
+    /// heap when one process runs two instances, so each encode gets its own. With <paramref name="referencePicked"/>
+    /// the reference holds only the frames to score (every <see cref="Subsample"/>th, at the source's size, made once
+    /// by <see cref="PickArguments"/>), so no scoring ffmpeg seeks into and decodes the source again.
     /// </summary>
     public async Task<IReadOnlyList<IReadOnlyDictionary<string, double>>> ScoreAllAsync(
         IReadOnlyList<(string Path, IReadOnlyList<string> Arguments)> distorted,
         (string Path, IReadOnlyList<string> Arguments) reference,
         int width,
         int height,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool referencePicked = false)
     {
         var processes = metrics.Any(m => m is VmafMetric) ? distorted.Count : Math.Clamp(Environment.ProcessorCount, 1, Math.Max(1, distorted.Count));
         var groups = Enumerable.Range(0, distorted.Count).GroupBy(i => i % processes).Select(g => g.ToList()).ToList();
@@ -65,7 +71,7 @@ public sealed class QualityScorer(FfmpegRunner ffmpeg, IReadOnlyList<IQualityMet
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
             async (group, token) =>
             {
-                var scores = await RunAsync([.. group.Select(i => distorted[i])], reference, width, height, token);
+                var scores = await RunAsync([.. group.Select(i => distorted[i])], reference, width, height, referencePicked, token);
                 for (var j = 0; j < group.Count; j++)
                 {
                     results[group[j]] = scores[j];
@@ -79,17 +85,19 @@ public sealed class QualityScorer(FfmpegRunner ffmpeg, IReadOnlyList<IQualityMet
         (string Path, IReadOnlyList<string> Arguments) reference,
         int width,
         int height,
+        bool referencePicked,
         CancellationToken cancellationToken)
     {
         var work = Path.Combine(Path.GetTempPath(), "edge-scores-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(work);
         try
         {
-            var pick = subsample > 1 ? $"select='not(mod(n,{subsample.ToString(CultureInfo.InvariantCulture)}))'," : "";
+            // A picked reference's frames are numbered afresh, so both sides are: frame N at N seconds.
+            var pick = Pick + (referencePicked ? Renumber : "");
             var (k, m) = (distorted.Count, metrics.Count);
             var chains = new List<string>
             {
-                $"[{k}:v]{pick}setsar=1,format=yuv420p,split={k * m}{string.Concat(Pairs(k, m).Select(p => $"[r{p.I}_{p.M}]"))}",
+                $"[{k}:v]{(referencePicked ? Renumber : pick)}setsar=1,format=yuv420p,split={k * m}{string.Concat(Pairs(k, m).Select(p => $"[r{p.I}_{p.M}]"))}",
             };
             for (var i = 0; i < k; i++)
             {
@@ -122,6 +130,19 @@ public sealed class QualityScorer(FfmpegRunner ffmpeg, IReadOnlyList<IQualityMet
             Directory.Delete(work, recursive: true);
         }
     }
+
+    /// <summary>
+    /// The filter chain and output arguments that write a decode's frames to score (every <see cref="Subsample"/>th,
+    /// at <paramref name="width"/>x<paramref name="height"/> in 8-bit 4:2:0) as an uncompressed Y4M file, for
+    /// <see cref="ScoreAllAsync"/> with a picked reference. The picked frames follow each other at the frame rate, so
+    /// the file holds each once (no frame is repeated to fill the gaps).
+    /// </summary>
+    public (string Chain, string[] Output) PickArguments(int width, int height) =>
+        ($"{Pick}setpts=N/FRAME_RATE/TB,scale={width}:{height}:flags=bicubic,setsar=1,format=yuv420p", ["-f", "yuv4mpegpipe"]);
+
+    private string Pick => subsample > 1 ? $"select='not(mod(n,{subsample.ToString(CultureInfo.InvariantCulture)}))'," : "";
+
+    private const string Renumber = "setpts=N/TB,";
 
     private static IEnumerable<(int I, int M)> Pairs(int k, int m) =>
         Enumerable.Range(0, k).SelectMany(i => Enumerable.Range(0, m).Select(j => (i, j)));

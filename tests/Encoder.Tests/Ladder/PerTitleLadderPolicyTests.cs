@@ -61,4 +61,13 @@ public class PerTitleLadderPolicyTests
         Assert.Equal(report.RootElement.GetProperty("rungs").GetArrayLength(), title.Renditions.Count(r => r.Type == "video"));
         Assert.True(File.Exists(Path.Combine(output, "master.m3u8")));
     }
+
+    [Theory]
+    [InlineData(7200, 6)]
+    [InlineData(60, 6)]
+    [InlineData(30, 3)]
+    [InlineData(10, 2)]
+    [InlineData(1.5, 1.5)]
+    public void SampleLength_TitleLength_ATenthBetweenTheMinimumAndTheMaximum(double duration, double expected) =>
+        Assert.Equal(expected, Edge.Encoder.Ladder.PerTitleLadderPolicy.SampleLength(duration, new()), precision: 6);
 }
