@@ -23,7 +23,7 @@
   const status = window.edgePlayer = {
     src, playUrl, cmcdSession, engine: null, state: 'loading', currentTime: 0, bufferAhead: 0,
     rendition: null, node: null, cache: null, nodes: [], nodeChanges: 0, segments: 0, errors: [], events: [],
-    live: false, lowLatency: false, latency: null, latencies: [], stalls: [],
+    live: false, lowLatency: false, latency: null, latencies: [], stalls: [], partsMarked: 0,
   };
 
   $('src').value = src;
@@ -212,9 +212,40 @@
       if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
       else setState('failed');
     });
+    hls.on(Hls.Events.LEVEL_LOADED, () => markBufferedParts(hls));
+    hls.on(Hls.Events.AUDIO_TRACK_LOADED, () => markBufferedParts(hls));
+    setInterval(() => markBufferedParts(hls), 250);
     hls.loadSource(playUrl);
     hls.attachMedia(video);
     return true;
+  }
+
+  // A live rendition met first on another pathway (its edge died) lists the parts already played from the old one
+  // as not loaded. Chromium ends a buffer up to a few µs short of a part's end (it rounds each frame down to whole
+  // µs), so hls.js 1.7 finds the buffered segment again, takes it for a loading loop and fetches nothing until the
+  // playlist drops those parts: a 2-3 s stall. Parts lying wholly in what is buffered are marked loaded, as hls.js
+  // itself does when it reloads the same rendition's playlist.
+  function markBufferedParts(hls) {
+    const mark = (details, buffer, type) => {
+      if (!details || !details.live || !details.partList || !buffer || !(buffer.end > buffer.start)) return 0;
+      let marked = 0;
+      for (const part of details.partList) {
+        if (part.loaded || part.gap || part.start < buffer.start - 0.001 || part.end > buffer.end + 0.001) continue;
+        const streams = { audio: null, video: null, audiovideo: null };
+        streams[type] = { startPTS: part.start, endPTS: part.end, startDTS: part.start, endDTS: part.end, partial: false };
+        part.elementaryStreams = streams;
+        marked++;
+      }
+      return marked;
+    };
+    const level = hls.levels[hls.loadLevel] || hls.levels[hls.currentLevel];
+    const audio = hls.audioTracks[hls.audioTrack];
+    const separateAudio = !!(audio && audio.details);
+    const video = mark(level && level.details, hls.mainForwardBufferInfo, separateAudio ? 'video' : 'audiovideo');
+    const sound = separateAudio ? mark(audio.details, hls.audioForwardBufferInfo, 'audio') : 0;
+    if (video + sound === 0) return;
+    status.partsMarked += video + sound;
+    log('buffered parts marked loaded: ' + video + ' video, ' + sound + ' audio');
   }
 
   function playDash() {

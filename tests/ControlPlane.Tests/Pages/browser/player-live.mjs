@@ -44,7 +44,7 @@ await run(async ({ options, open, shot }) => {
   await until(player, 'the rest of the play time', ([from, total]) => window.edgePlayer.state === 'failed' || window.edgePlayer.currentTime >= from + total,
     [startedAt, seconds], seconds * 2000);
   const after = await playerStatus(player);
-  const facts = await player.evaluate(() => ({ latencies: window.edgePlayer.latencies, stalls: window.edgePlayer.stalls, lowLatency: window.edgePlayer.lowLatency }));
+  const facts = await player.evaluate(() => ({ latencies: window.edgePlayer.latencies, stalls: window.edgePlayer.stalls, lowLatency: window.edgePlayer.lowLatency, partsMarked: window.edgePlayer.partsMarked }));
   await shot(player, 'live-after-failover');
 
   // A viewer left far behind live, as a slow start or a long stall leaves one, is brought back near it by the page
@@ -69,7 +69,7 @@ await run(async ({ options, open, shot }) => {
     // Steady state before the kill, the whole run, and the last ten seconds (caught up again after failover).
     beforeKill: { ...quantiles(facts.latencies.slice(0, atKill.latencies)), hls: atKill.hls }, whole: quantiles(facts.latencies), lastTen: quantiles(facts.latencies.slice(-40)),
     stallsBeforeKill: facts.stalls.slice(0, atKill.stalls), stallsAfterKill: facts.stalls.slice(atKill.stalls),
-    played: after.currentTime - startedAt, killedClock, caughtUp: { ...caughtUp, leftBehind },
+    played: after.currentTime - startedAt, killedClock, partsMarked: facts.partsMarked, caughtUp: { ...caughtUp, leftBehind },
     consoleAroundKill: consoleLines.filter(l => Math.abs(Number(l.split(' ')[0]) - Number(killedClock)) < 8),
     requestsAroundKill: requests.filter(r => Math.abs(Number(r.at) - Number(killedClock)) < 8),
   };
