@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -31,7 +30,6 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
     private readonly Serving.StalledWrites _registry;
     private readonly long _pauseBytes;
     private readonly long _resumeBytes;
-    private readonly ConcurrentQueue<Splice> _splices = new();
     private readonly SocketSender _sender = new();
     private readonly List<ArraySegment<byte>> _gather = new(8);
     private readonly Lock _gate = new();
@@ -41,7 +39,9 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
     private bool _handedStandIn;
     private long _pipeWritten;
 
-    // Guarded by _gate: spliced bytes not yet sent, and a flush waiting for them.
+    // Guarded by _gate: spliced bodies and their bytes not yet sent, and a flush waiting for them. Not a
+    // ConcurrentQueue: peeking at one keeps its segment from being reused, so it allocated a new one every 32 bodies.
+    private readonly Queue<Splice> _splices = new();
     private long _queued;
     private bool _waiting;
     private bool _ended;
@@ -162,11 +162,12 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
         _armed = default;
         lock (_gate)
         {
+            // Sent once everything written before it has been.
             _queued += bytes;
+            _splices.Enqueue(new Splice(_pipeWritten, spliced));
         }
 
-        // Sent once everything written before it has been; the loop may be waiting for pipe data, so wake it.
-        _splices.Enqueue(new Splice(_pipeWritten, spliced));
+        // The loop may be waiting for pipe data: wake it.
         _pipe.Reader.CancelPendingRead();
     }
 
@@ -252,7 +253,7 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
                 var buffer = result.Buffer;
                 while (true)
                 {
-                    var spliceNext = _splices.TryPeek(out var splice);
+                    var spliceNext = TryPeekSplice(out var splice);
                     var take = spliceNext ? Math.Min(buffer.Length, splice.Position - _pipeSent) : buffer.Length;
                     if (take > 0)
                     {
@@ -282,7 +283,7 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
                 }
 
                 reader.AdvanceTo(buffer.End);
-                if (result.IsCompleted && _splices.IsEmpty)
+                if (result.IsCompleted && !TryPeekSplice(out _))
                 {
                     break;
                 }
@@ -298,17 +299,28 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
             Volatile.Write(ref _sendStarted, 0);
             Release(ended: true);
             await reader.CompleteAsync();
-            _splices.Clear();
+            lock (_gate)
+            {
+                _splices.Clear();
+            }
+        }
+    }
+
+    private bool TryPeekSplice(out Splice splice)
+    {
+        lock (_gate)
+        {
+            return _splices.TryPeek(out splice);
         }
     }
 
     private void Sent(in Splice splice)
     {
-        _splices.TryDequeue(out _);
         _registry.AddDirectBytes(splice.Bytes.Length);
         bool wake;
         lock (_gate)
         {
+            _splices.Dequeue();
             _queued -= splice.Bytes.Length;
             wake = _waiting && _queued <= _resumeBytes;
             _waiting &= !wake;

@@ -32,10 +32,11 @@ internal static class DiskBody
 
                 // Whole chunks are read and checked, whatever slice of them is sent.
                 var want = (int)Math.Min(ObjectFile.ChunkSize, contentLength - chunkStart);
-                if (position == chunkStart && end - chunkStart >= want)
+                if (position == chunkStart && end - chunkStart >= want && writer.GetMemory() is { } memory && memory.Length >= want)
                 {
-                    // A whole chunk is sent: read it straight into the response buffer, and commit it only once checked.
-                    var memory = writer.GetMemory(want);
+                    // A whole chunk that fits the response's buffer as it is: read straight into it, committed only once
+                    // checked. A larger one is copied below: asked for more than one of its blocks, Kestrel's writer
+                    // rents a buffer of its own for it and allocates that buffer's owner, on every hit.
                     var direct = RandomAccess.Read(handle, memory.Span[..want], ObjectFile.HeaderSize + chunkStart);
                     if (direct != want || ObjectFile.Checksum(memory.Span[..want]) != checksums[chunk])
                     {
