@@ -27,6 +27,7 @@ public sealed partial class AccessLog : IHostedService, IAsyncDisposable
 
     private readonly AccessLogOptions _options;
     private readonly string _service;
+    private readonly string _dataset;
     private readonly string? _node;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -50,6 +51,7 @@ public sealed partial class AccessLog : IHostedService, IAsyncDisposable
     {
         _options = options;
         _service = service;
+        _dataset = service + ".access";
         _node = node;
         _time = time;
         _logger = logger;
@@ -270,7 +272,7 @@ public sealed partial class AccessLog : IHostedService, IAsyncDisposable
         json.WriteString("@timestamp"u8, WallClock(r.Started).UtcDateTime);
 
         json.WriteStartObject("event"u8);
-        json.WriteString("dataset"u8, _service + ".access");
+        json.WriteString("dataset"u8, _dataset);
         json.WriteNumber("duration"u8, Nanoseconds(r.Started, r.Finished));
         json.WriteEndObject();
 
