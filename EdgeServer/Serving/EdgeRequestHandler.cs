@@ -428,13 +428,14 @@ internal sealed partial class EdgeRequestHandler
         try
         {
             var direct = DirectSendFor(context, body, range.Count);
-            if (direct is not null)
+            if (direct is not null && body.Kind == BodyKind.Memory)
             {
-                // The head goes out first, so the body's stand-in reaches the connection's own writer.
+                // The head goes out first, so the body's stand-in reaches the connection's own writer. A disk body
+                // starts the response itself, once its first chunk has been checked.
                 await response.StartAsync(context.RequestAborted);
             }
 
-            return new Outcome(result, await body.WriteAsync(response.BodyWriter, range.Start, range.Count, direct, _stalls.For(context), context.RequestAborted));
+            return new Outcome(result, await body.WriteAsync(response.BodyWriter, range.Start, range.Count, direct, response, _stalls.For(context), context.RequestAborted));
         }
         catch (CorruptObjectException ex)
         {
@@ -478,7 +479,7 @@ internal sealed partial class EdgeRequestHandler
     }
 
     private Transport.IDirectSendFeature? DirectSendFor(HttpContext context, BodySource body, long count) =>
-        body.Kind == BodyKind.Memory && count >= _directSendMinBytes && !context.Request.IsHttps
+        body.Kind is BodyKind.Memory or BodyKind.Disk && count >= _directSendMinBytes && !context.Request.IsHttps
             ? context.Features.Get<Transport.IDirectSendFeature>()
             : null;
 

@@ -15,7 +15,13 @@ namespace Edge.EdgeServer.Transport;
 internal interface IDirectSendFeature
 {
     /// <summary>Makes the next <c>GetMemory</c> on the connection a stand-in for these bytes (at most <see cref="DirectSend.MaxBytes"/>).</summary>
-    void Arm(ReadOnlyMemory<byte> bytes);
+    /// <param name="bytes">Bytes that stay as they are until sent (the memory tier's).</param>
+    /// <param name="pooled">
+    /// The <see cref="System.Buffers.ArrayPool{T}.Shared"/> array that holds <paramref name="bytes"/>, if any: once the
+    /// stand-in is advanced, the connection owns it and returns it to the pool when the bytes have been sent. Until
+    /// then, and after <see cref="Disarm"/>, it stays the caller's.
+    /// </param>
+    void Arm(ReadOnlyMemory<byte> bytes, byte[]? pooled = null);
 
     /// <summary>Cancels <see cref="Arm"/> when the stand-in was not handed out.</summary>
     void Disarm();

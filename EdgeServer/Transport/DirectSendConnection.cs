@@ -30,12 +30,15 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
     private readonly Serving.StalledWrites _registry;
     private readonly long _pauseBytes;
     private readonly long _resumeBytes;
+    private readonly long _pooledPauseBytes;
+    private readonly long _pooledResumeBytes;
     private readonly SocketSender _sender = new();
     private readonly List<ArraySegment<byte>> _gather = new(8);
     private readonly Lock _gate = new();
 
     // Writer side (Kestrel's one writing thread at a time).
     private ReadOnlyMemory<byte> _armed;
+    private byte[]? _armedPool;
     private bool _handedStandIn;
     private long _pipeWritten;
 
@@ -43,6 +46,7 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
     // ConcurrentQueue: peeking at one keeps its segment from being reused, so it allocated a new one every 32 bodies.
     private readonly Queue<Splice> _splices = new();
     private long _queued;
+    private long _queuedPooled;
     private bool _waiting;
     private bool _ended;
     private ManualResetValueTaskSourceCore<bool> _drained;
@@ -74,6 +78,10 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
         // Spliced bytes cost no memory of their own, so a handed-over body may run ahead of the socket further.
         _pauseBytes = DirectSend.MaxBytes * 2;
         _resumeBytes = DirectSend.MaxBytes;
+
+        // Pooled buffers (disk chunks) are memory of their own, held for a slow reader as Kestrel's buffers would be.
+        _pooledPauseBytes = bufferBytes;
+        _pooledResumeBytes = bufferBytes / 2;
         _drained.RunContinuationsAsynchronously = true;
     }
 
@@ -122,11 +130,16 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
     /// <summary>Cuts the connection: its client has not taken a byte for too long.</summary>
     public void Abort(string reason) => _connection.Abort(new ConnectionAbortedException(reason));
 
-    public void Arm(ReadOnlyMemory<byte> bytes) => _armed = bytes.Length <= DirectSend.MaxBytes ? bytes : bytes[..DirectSend.MaxBytes];
+    public void Arm(ReadOnlyMemory<byte> bytes, byte[]? pooled = null)
+    {
+        _armed = bytes.Length <= DirectSend.MaxBytes ? bytes : bytes[..DirectSend.MaxBytes];
+        _armedPool = pooled;
+    }
 
     public void Disarm()
     {
         _armed = default;
+        _armedPool = null;
         _handedStandIn = false;
     }
 
@@ -159,12 +172,15 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
 
         _handedStandIn = false;
         var spliced = _armed[..bytes];
+        var pooled = _armedPool;
         _armed = default;
+        _armedPool = null;
         lock (_gate)
         {
             // Sent once everything written before it has been.
             _queued += bytes;
-            _splices.Enqueue(new Splice(_pipeWritten, spliced));
+            _queuedPooled += pooled is null ? 0 : bytes;
+            _splices.Enqueue(new Splice(_pipeWritten, spliced, pooled));
         }
 
         // The loop may be waiting for pipe data: wake it.
@@ -174,7 +190,7 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
         var flush = _writer.FlushAsync(cancellationToken);
-        return Volatile.Read(ref _queued) <= _pauseBytes ? flush : FlushAndWaitAsync(flush);
+        return Volatile.Read(ref _queued) <= _pauseBytes && Volatile.Read(ref _queuedPooled) <= _pooledPauseBytes ? flush : FlushAndWaitAsync(flush);
     }
 
     public override void CancelPendingFlush()
@@ -209,7 +225,7 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
                 return new FlushResult(isCanceled: false, isCompleted: true);
             }
 
-            if (_queued <= _pauseBytes)
+            if (_queued <= _pauseBytes && _queuedPooled <= _pooledPauseBytes)
             {
                 return result;
             }
@@ -301,7 +317,11 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
             await reader.CompleteAsync();
             lock (_gate)
             {
-                _splices.Clear();
+                // Bodies never sent: their pooled buffers go back all the same.
+                while (_splices.TryDequeue(out var unsent))
+                {
+                    Return(unsent);
+                }
             }
         }
     }
@@ -322,13 +342,23 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
         {
             _splices.Dequeue();
             _queued -= splice.Bytes.Length;
-            wake = _waiting && _queued <= _resumeBytes;
+            _queuedPooled -= splice.Pooled is null ? 0 : splice.Bytes.Length;
+            wake = _waiting && _queued <= _resumeBytes && _queuedPooled <= _pooledResumeBytes;
             _waiting &= !wake;
         }
 
+        Return(splice);
         if (wake)
         {
             _drained.SetResult(true);
+        }
+    }
+
+    private static void Return(in Splice splice)
+    {
+        if (splice.Pooled is { } pooled)
+        {
+            ArrayPool<byte>.Shared.Return(pooled);
         }
     }
 
@@ -423,5 +453,6 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
         }
     }
 
-    private readonly record struct Splice(long Position, ReadOnlyMemory<byte> Bytes);
+    /// <summary>A body handed over at <paramref name="Position"/> of the pipe, and the pooled array holding it, if any.</summary>
+    private readonly record struct Splice(long Position, ReadOnlyMemory<byte> Bytes, byte[]? Pooled);
 }

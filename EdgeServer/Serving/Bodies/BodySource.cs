@@ -53,11 +53,14 @@ internal readonly struct BodySource
     /// length); returns how many were written. <see cref="CorruptObjectException"/> when a stored chunk fails its
     /// checksum, <see cref="FillFailedException"/> when a fill ends short.
     /// </summary>
-    /// <param name="direct">The connection's direct send, for a body held in memory; null copies it.</param>
-    public ValueTask<long> WriteAsync(PipeWriter writer, long start, long count, Transport.IDirectSendFeature? direct, StalledWrites.Watch watch, CancellationToken cancellationToken) => Kind switch
+    /// <param name="direct">
+    /// The connection's direct send, for a body held in memory (its response already started) or read from disk
+    /// (<paramref name="response"/> started once the first chunk is checked); null copies it.
+    /// </param>
+    public ValueTask<long> WriteAsync(PipeWriter writer, long start, long count, Transport.IDirectSendFeature? direct, Microsoft.AspNetCore.Http.HttpResponse response, StalledWrites.Watch watch, CancellationToken cancellationToken) => Kind switch
     {
         BodyKind.Memory => MemoryBody.WriteAsync(writer, _memory.AsMemory((int)start, (int)count), direct, watch, cancellationToken),
-        BodyKind.Disk => DiskBody.WriteAsync(writer, _handle!, _checksums!, _length, start, count, watch, cancellationToken),
+        BodyKind.Disk => DiskBody.WriteAsync(writer, _handle!, _checksums!, _length, start, count, direct, response, watch, cancellationToken),
         _ => FillBody.WriteAsync(writer, _handle!, start, count, _fill, watch, cancellationToken),
     };
 }

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Edge.EdgeServer.Caching;
+using Edge.EdgeServer.Transport;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Win32.SafeHandles;
 
 namespace Edge.EdgeServer.Serving.Bodies;
@@ -11,10 +13,13 @@ internal static class DiskBody
 {
     /// <summary>
     /// Copies a cached body chunk by chunk, checking each 64 KiB chunk against its checksum before any of it is
-    /// written, so corrupt bytes never leave the node. Reads are chunk-aligned; a range sends a slice.
+    /// written, so corrupt bytes never leave the node. Reads are chunk-aligned; a range sends a slice. With
+    /// <paramref name="direct"/>, a whole chunk is read into a pooled buffer and, once checked, handed to the
+    /// connection to send from there, instead of being copied into the response's buffers; <paramref name="response"/>
+    /// is started only then, so a bad first chunk still finds the response unsent.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<long> WriteAsync(PipeWriter writer, SafeFileHandle handle, ulong[] checksums, long contentLength, long start, long count, StalledWrites.Watch watch, CancellationToken cancellationToken)
+    public static async ValueTask<long> WriteAsync(PipeWriter writer, SafeFileHandle handle, ulong[] checksums, long contentLength, long start, long count, IDirectSendFeature? direct, HttpResponse? response, StalledWrites.Watch watch, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ObjectFile.ChunkSize);
         var position = start;
@@ -32,13 +37,25 @@ internal static class DiskBody
 
                 // Whole chunks are read and checked, whatever slice of them is sent.
                 var want = (int)Math.Min(ObjectFile.ChunkSize, contentLength - chunkStart);
+                if (direct is not null && response is not null && position == chunkStart && end - chunkStart >= want)
+                {
+                    var handed = await HandOverAsync(writer, response, handle, checksums[chunk], chunk, chunkStart, want, direct, watch, cancellationToken);
+                    position += want;
+                    if (handed.IsCompleted || handed.IsCanceled)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
                 if (position == chunkStart && end - chunkStart >= want && writer.GetMemory() is { } memory && memory.Length >= want)
                 {
                     // A whole chunk that fits the response's buffer as it is: read straight into it, committed only once
                     // checked. A larger one is copied below: asked for more than one of its blocks, Kestrel's writer
                     // rents a buffer of its own for it and allocates that buffer's owner, on every hit.
-                    var direct = RandomAccess.Read(handle, memory.Span[..want], ObjectFile.HeaderSize + chunkStart);
-                    if (direct != want || ObjectFile.Checksum(memory.Span[..want]) != checksums[chunk])
+                    var readInto = RandomAccess.Read(handle, memory.Span[..want], ObjectFile.HeaderSize + chunkStart);
+                    if (readInto != want || ObjectFile.Checksum(memory.Span[..want]) != checksums[chunk])
                     {
                         throw new CorruptObjectException($"chunk {chunk} does not match its checksum");
                     }
@@ -76,5 +93,47 @@ internal static class DiskBody
         }
 
         return position - start;
+    }
+
+    /// <summary>Reads and checks one whole chunk into a pooled buffer, and hands it to the connection, or copies it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<FlushResult> HandOverAsync(PipeWriter writer, HttpResponse response, SafeFileHandle handle, ulong checksum, int chunk, long chunkStart, int length, IDirectSendFeature direct, StalledWrites.Watch watch, CancellationToken cancellationToken)
+    {
+        var pooled = ArrayPool<byte>.Shared.Rent(length);
+        var bytes = pooled.AsMemory(0, length);
+        if (RandomAccess.Read(handle, bytes.Span, ObjectFile.HeaderSize + chunkStart) != length || ObjectFile.Checksum(bytes.Span) != checksum)
+        {
+            ArrayPool<byte>.Shared.Return(pooled);
+            throw new CorruptObjectException($"chunk {chunk} does not match its checksum");
+        }
+
+        if (!response.HasStarted)
+        {
+            // The head goes out first, so the stand-in below comes from the connection's own writer.
+            try
+            {
+                await response.StartAsync(cancellationToken);
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(pooled);
+                throw;
+            }
+        }
+
+        direct.Arm(bytes, pooled);
+        var memory = writer.GetMemory(length);
+        if (DirectSend.IsStandIn(memory) && memory.Length >= length)
+        {
+            // From here the connection owns the buffer, and returns it to the pool once it is sent.
+            writer.Advance(length);
+            return await watch.Await(writer.FlushAsync(cancellationToken));
+        }
+
+        // Not the connection's own writer (a flush was pending, or the connection is ending): copy, and keep the buffer.
+        direct.Disarm();
+        writer.Write(bytes.Span);
+        ArrayPool<byte>.Shared.Return(pooled);
+        return await watch.Await(writer.FlushAsync(cancellationToken));
     }
 }

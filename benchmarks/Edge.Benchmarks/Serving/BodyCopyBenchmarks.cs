@@ -65,8 +65,8 @@ public class BodyCopyBenchmarks : IDisposable
     public ValueTask<long> FromMemory() => Edge.EdgeServer.Serving.Bodies.MemoryBody.WriteAsync(_pipe.Writer, _body, direct: null, default, CancellationToken.None);
 
     [Benchmark]
-    public ValueTask<long> FromDiskVerified() => Edge.EdgeServer.Serving.Bodies.DiskBody.WriteAsync(_pipe.Writer, _handle, _checksums, Length, 0, Length, default, CancellationToken.None);
+    public ValueTask<long> FromDiskVerified() => Edge.EdgeServer.Serving.Bodies.DiskBody.WriteAsync(_pipe.Writer, _handle, _checksums, Length, 0, Length, null, null, default, CancellationToken.None);
 
     [Benchmark]
-    public ValueTask<long> FromDiskVerifiedRange() => Edge.EdgeServer.Serving.Bodies.DiskBody.WriteAsync(_pipe.Writer, _handle, _checksums, Length, 1000, Length / 2, default, CancellationToken.None);
+    public ValueTask<long> FromDiskVerifiedRange() => Edge.EdgeServer.Serving.Bodies.DiskBody.WriteAsync(_pipe.Writer, _handle, _checksums, Length, 1000, Length / 2, null, null, default, CancellationToken.None);
 }

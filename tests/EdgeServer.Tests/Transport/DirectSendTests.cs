@@ -71,6 +71,40 @@ public sealed class DirectSendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_DiskHits_WholeChunksHandedOverFromPooledBuffersEveryByteRight()
+    {
+        await using var edge = await StartAsync("--Edge:MemoryCacheMaxBytes=0");
+        var stalls = edge.GetService<StalledWrites>();
+        var missed = await edge.Client.GetByteArrayAsync("/t/big.m4s");
+        Assert.True(_big.AsSpan().SequenceEqual(missed), "the miss differs from the origin's");
+        var before = stalls.DirectBytes;
+
+        using var whole = await edge.Client.GetAsync("/t/big.m4s");
+        var wholeBody = await whole.Content.ReadAsByteArrayAsync();
+        var afterWhole = stalls.DirectBytes;
+        using var range = new HttpRequestMessage(HttpMethod.Get, "/t/big.m4s") { Headers = { Range = new RangeHeaderValue(100_000, 2_999_999) } };
+        using var partial = await edge.Client.SendAsync(range);
+        var part = await partial.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal("edge-d; hit", whole.Headers.GetValues("Cache-Status").Single());
+        Assert.True(_big.AsSpan().SequenceEqual(wholeBody), "the whole body differs from the origin's");
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.True(_big.AsSpan(100_000, 2_900_000).SequenceEqual(part), "the range differs from the origin's");
+
+        // Every chunk of the whole body is handed over; of the range, the chunks that lie wholly inside it
+        // (the slices at either end are copied).
+        const int chunk = 64 * 1024;
+        var inside = 0L;
+        for (long at = 0; at < BigLength; at += chunk)
+        {
+            inside += at >= 100_000 && Math.Min(at + chunk, BigLength) <= 3_000_000 ? Math.Min(chunk, BigLength - at) : 0;
+        }
+
+        Assert.Equal(before + BigLength, afterWhole);
+        Assert.Equal(afterWhole + inside, stalls.DirectBytes);
+    }
+
+    [Fact]
     public async Task Get_DirectSendOff_CopiedAndEveryByteRight()
     {
         await using var edge = await StartAsync("--Edge:Transport:DirectSend=false");
