@@ -406,7 +406,8 @@ public sealed class TransportOptions
     /// <summary>
     /// Whether plain-HTTP connections send bodies the memory tier holds straight from that memory, gathered with the
     /// response head into one system call, instead of copying them into Kestrel's buffers first (as nginx's
-    /// <c>sendfile</c> copies nothing). HTTPS connections are unaffected: TLS copies every byte as it encrypts.
+    /// <c>sendfile</c> copies nothing); and disk hits from the pooled buffer each chunk is read and checked in.
+    /// HTTPS connections are unaffected: TLS copies every byte as it encrypts.
     /// </summary>
     /// <remarks>Defaults to true.</remarks>
     public bool DirectSend { get; set; } = true;
