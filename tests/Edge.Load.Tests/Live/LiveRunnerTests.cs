@@ -54,7 +54,12 @@ public sealed class LiveRunnerTests
             "--segment-duration", "1", "--part-duration", "0.25", "--dvr", "8", "--preset", "ultrafast", "--urls=http://127.0.0.1:0");
         var playlist = new Uri(origin.Url + "/ev/72p/index.m3u8");
         using var client = new HttpClient();
-        await Poll.UntilAsync(async () => (await client.GetStringAsync(playlist)).Contains("#EXTINF", StringComparison.Ordinal), "a first segment", TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(async () =>
+        {
+            // 404 until the encoder has written its first playlist: not yet, not a failure.
+            using var response = await client.GetAsync(playlist);
+            return response.IsSuccessStatusCode && (await response.Content.ReadAsStringAsync()).Contains("#EXTINF", StringComparison.Ordinal);
+        }, "a first segment", TimeSpan.FromSeconds(60));
 
         var runner = new LiveRunner(new LiveOptions { Playlist = playlist, Viewers = 20, Duration = TimeSpan.FromSeconds(4), Ramp = TimeSpan.FromSeconds(0.5) }, TimeProvider.System);
         var report = await runner.RunAsync(CancellationToken.None);
