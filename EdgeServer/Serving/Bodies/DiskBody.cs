@@ -39,7 +39,7 @@ internal static class DiskBody
                 var want = (int)Math.Min(ObjectFile.ChunkSize, contentLength - chunkStart);
                 if (direct is not null && response is not null && position == chunkStart && end - chunkStart >= want)
                 {
-                    var handed = await HandOverAsync(writer, response, handle, checksums[chunk], chunk, chunkStart, want, direct, watch, cancellationToken);
+                    var handed = await HandOverAsync(writer, response, handle, checksums[chunk], chunk, want, direct, watch, cancellationToken);
                     position += want;
                     if (handed.IsCompleted || handed.IsCanceled)
                     {
@@ -54,11 +54,7 @@ internal static class DiskBody
                     // A whole chunk that fits the response's buffer as it is: read straight into it, committed only once
                     // checked. A larger one is copied below: asked for more than one of its blocks, Kestrel's writer
                     // rents a buffer of its own for it and allocates that buffer's owner, on every hit.
-                    var readInto = RandomAccess.Read(handle, memory.Span[..want], ObjectFile.HeaderSize + chunkStart);
-                    if (readInto != want || ObjectFile.Checksum(memory.Span[..want]) != checksums[chunk])
-                    {
-                        throw new CorruptObjectException($"chunk {chunk} does not match its checksum");
-                    }
+                    ReadChecked(handle, memory.Span[..want], chunk, checksums[chunk]);
 
                     writer.Advance(want);
                     position += want;
@@ -71,11 +67,7 @@ internal static class DiskBody
                     continue;
                 }
 
-                var read = RandomAccess.Read(handle, buffer.AsSpan(0, want), ObjectFile.HeaderSize + chunkStart);
-                if (read != want || ObjectFile.Checksum(buffer.AsSpan(0, want)) != checksums[chunk])
-                {
-                    throw new CorruptObjectException($"chunk {chunk} does not match its checksum");
-                }
+                ReadChecked(handle, buffer.AsSpan(0, want), chunk, checksums[chunk]);
 
                 var from = (int)(position - chunkStart);
                 var to = (int)Math.Min(want, end - chunkStart);
@@ -95,30 +87,35 @@ internal static class DiskBody
         return position - start;
     }
 
+    /// <summary>Reads chunk <paramref name="chunk"/> whole into <paramref name="into"/>; throws unless it matches its checksum.</summary>
+    private static void ReadChecked(SafeFileHandle handle, Span<byte> into, int chunk, ulong checksum)
+    {
+        var read = RandomAccess.Read(handle, into, ObjectFile.HeaderSize + ((long)chunk * ObjectFile.ChunkSize));
+        if (read != into.Length || ObjectFile.Checksum(into) != checksum)
+        {
+            throw new CorruptObjectException($"chunk {chunk} does not match its checksum");
+        }
+    }
+
     /// <summary>Reads and checks one whole chunk into a pooled buffer, and hands it to the connection, or copies it.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<FlushResult> HandOverAsync(PipeWriter writer, HttpResponse response, SafeFileHandle handle, ulong checksum, int chunk, long chunkStart, int length, IDirectSendFeature direct, StalledWrites.Watch watch, CancellationToken cancellationToken)
+    private static async ValueTask<FlushResult> HandOverAsync(PipeWriter writer, HttpResponse response, SafeFileHandle handle, ulong checksum, int chunk, int length, IDirectSendFeature direct, StalledWrites.Watch watch, CancellationToken cancellationToken)
     {
         var pooled = ArrayPool<byte>.Shared.Rent(length);
         var bytes = pooled.AsMemory(0, length);
-        if (RandomAccess.Read(handle, bytes.Span, ObjectFile.HeaderSize + chunkStart) != length || ObjectFile.Checksum(bytes.Span) != checksum)
+        try
         {
-            ArrayPool<byte>.Shared.Return(pooled);
-            throw new CorruptObjectException($"chunk {chunk} does not match its checksum");
-        }
-
-        if (!response.HasStarted)
-        {
-            // The head goes out first, so the stand-in below comes from the connection's own writer.
-            try
+            ReadChecked(handle, bytes.Span, chunk, checksum);
+            if (!response.HasStarted)
             {
+                // The head goes out first, so the stand-in below comes from the connection's own writer.
                 await response.StartAsync(cancellationToken);
             }
-            catch
-            {
-                ArrayPool<byte>.Shared.Return(pooled);
-                throw;
-            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(pooled);
+            throw;
         }
 
         direct.Arm(bytes, pooled);

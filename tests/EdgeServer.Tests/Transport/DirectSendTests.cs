@@ -93,7 +93,7 @@ public sealed class DirectSendTests : IAsyncLifetime
 
         // Every chunk of the whole body is handed over; of the range, the chunks that lie wholly inside it
         // (the slices at either end are copied).
-        const int chunk = 64 * 1024;
+        const int chunk = EdgeServer.Caching.ObjectFile.ChunkSize;
         var inside = 0L;
         for (long at = 0; at < BigLength; at += chunk)
         {

@@ -18,14 +18,22 @@ namespace Edge.EdgeServer.Tests.Serving.Bodies;
 public sealed class DiskBodyTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
+    private readonly DiskCache _cache;
 
-    public void Dispose() => _dir.Dispose();
+    public DiskBodyTests() => _cache = CacheTestSupport.CreateCache(_dir.Path, 64L * 1024 * 1024);
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _dir.Dispose();
+    }
 
     [Fact]
     public async Task WriteAsync_DirectButTheWriterIsNotTheConnections_EveryChunkCopiedAndDisarmed()
     {
         var body = CacheTestSupport.RandomBody(200_000);
-        using var handle = Stored(body, out var checksums);
+        using var lease = Stored(body);
+        var (handle, checksums) = (lease.Handle, lease.Checksums);
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
         var direct = new RecordingDirectSend();
         var response = new ResponseStarts();
@@ -45,7 +53,8 @@ public sealed class DiskBodyTests : IDisposable
     public async Task WriteAsync_DirectAndTheFirstChunkIsCorrupt_ThrowsBeforeTheResponseStarts()
     {
         var body = CacheTestSupport.RandomBody(200_000);
-        using var handle = Stored(body, out var checksums);
+        using var lease = Stored(body);
+        var (handle, checksums) = (lease.Handle, (ulong[])lease.Checksums.Clone());
         checksums[0] ^= 1;
         var pipe = new Pipe();
         var direct = new RecordingDirectSend();
@@ -60,18 +69,13 @@ public sealed class DiskBodyTests : IDisposable
         Assert.Equal(0, pipe.Writer.UnflushedBytes);
     }
 
-    private Microsoft.Win32.SafeHandles.SafeFileHandle Stored(byte[] body, out ulong[] checksums)
+    /// <summary>The body stored as a fill stores it, and held as a hit holds it.</summary>
+    private CacheLease Stored(byte[] body)
     {
-        var path = Path.Combine(_dir.Path, Guid.NewGuid().ToString("n"));
-        File.WriteAllBytes(path, [.. new byte[ObjectFile.HeaderSize], .. body]);
-        checksums = new ulong[ObjectFile.ChunkCount(body.Length)];
-        for (var i = 0; i < checksums.Length; i++)
-        {
-            var start = i * ObjectFile.ChunkSize;
-            checksums[i] = ObjectFile.Checksum(body.AsSpan(start, Math.Min(ObjectFile.ChunkSize, body.Length - start)));
-        }
-
-        return File.OpenHandle(path);
+        var key = "/t/" + Guid.NewGuid().ToString("n") + ".m4s";
+        Assert.True(CacheTestSupport.Store(_cache, key, body));
+        Assert.True(_cache.TryAcquire(CacheKey.Hash(key), key, out var lease));
+        return lease;
     }
 
     private sealed class RecordingDirectSend : IDirectSendFeature
