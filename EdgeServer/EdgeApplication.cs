@@ -132,7 +132,8 @@ public static class EdgeApplication
 
         // Connections get what the open-file cache leaves of the descriptor limit: out of descriptors, accept would fail.
         var soft = Caching.FileLimits.SoftLimit();
-        var connections = Caching.FileLimits.MaxConnections(limits.MaxConnections, Caching.FileLimits.MaxOpenFiles(edge.MaxOpenFiles, soft), soft);
+        var files = Caching.FileLimits.MaxOpenFiles(edge.MaxOpenFiles, soft) + Caching.FileLimits.MemoryFiles(soft);
+        var connections = Caching.FileLimits.MaxConnections(limits.MaxConnections, files, soft);
         kestrel.MaxConcurrentConnections = connections;
         kestrel.MaxConcurrentUpgradedConnections = connections;
         kestrel.MaxRequestLineSize = limits.MaxRequestLineBytes;

@@ -29,7 +29,7 @@ public sealed class StalledWritesTests : IAsyncLifetime
 
         // The client has every byte a moment before the node's last write hears of it.
         var stalls = _edge.GetService<StalledWrites>();
-        await Poll.UntilAsync(() => Task.FromResult(stalls.Waiting == 0), "the warming response to finish", TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => Task.FromResult(stalls.Waiting == 0 && stalls.SendsWaiting == 0), "the warming response to finish", TimeSpan.FromSeconds(30));
     }
 
     public async Task DisposeAsync()
@@ -90,7 +90,7 @@ public sealed class StalledWritesTests : IAsyncLifetime
         var stalls = _edge.GetService<StalledWrites>();
 
         var body = await _edge.Client.GetByteArrayAsync("/t/big.m4s");
-        await Poll.UntilAsync(() => Task.FromResult(stalls.Waiting == 0), "the last write to finish", TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => Task.FromResult(stalls.Waiting == 0 && stalls.SendsWaiting == 0), "the last write and send to finish", TimeSpan.FromSeconds(30));
         _time.Advance(TimeSpan.FromMinutes(5));
 
         Assert.Equal(BodyLength, body.Length);
