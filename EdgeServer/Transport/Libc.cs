@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Edge.EdgeServer.Transport;
 
-/// <summary>The Linux calls .NET has no API for: sealed in-memory files and <c>sendfile</c> from one to a socket.</summary>
+/// <summary>The Linux calls .NET has no API for: sealed in-memory files, mapping them, and <c>sendfile</c> from one to a socket.</summary>
 internal static partial class Libc
 {
     public const int EAGAIN = 11;
@@ -14,6 +14,8 @@ internal static partial class Libc
     private const int FGetfl = 3;
     private const int FAddSeals = 1033;
     private const int ONonblock = 0x800;
+    private const int ProtRead = 0x1;
+    private const int MapShared = 0x1;
 
     // F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: nothing can change the file's bytes or size again.
     private const int AllSeals = 0x1 | 0x2 | 0x4 | 0x8;
@@ -45,6 +47,21 @@ internal static partial class Libc
         errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
         return sent;
     }
+
+    /// <summary>Maps a file read-only and shared; <see cref="nint.Zero"/> when it cannot be.</summary>
+    public static nint MapReadOnly(SafeFileHandle file, long length)
+    {
+        var address = mmap(0, (nuint)length, ProtRead, MapShared, file, 0);
+        return address == -1 ? 0 : address;
+    }
+
+    public static void Unmap(nint address, long length) => munmap(address, (nuint)length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint mmap(nint address, nuint length, int protection, int flags, SafeFileHandle fd, long offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int munmap(nint address, nuint length);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int memfd_create(string name, uint flags);
