@@ -89,10 +89,15 @@ internal sealed unsafe class MemoryFile : IDisposable
     /// <summary>Copies bytes from <paramref name="offset"/>; only under a lease.</summary>
     public int Read(Span<byte> destination, long offset)
     {
+        var bytes = Bytes(offset, destination.Length);
+        bytes.CopyTo(destination);
+        return bytes.Length;
+    }
+
+    private ReadOnlySpan<byte> Bytes(long offset, int count)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        var count = (int)Math.Clamp(Length - offset, 0, destination.Length);
-        new ReadOnlySpan<byte>((byte*)_mapped + offset, count).CopyTo(destination);
-        return count;
+        return new ReadOnlySpan<byte>((byte*)_mapped + offset, (int)Math.Clamp(Length - offset, 0, count));
     }
 
     /// <summary>Evicted: let go of the tier's reference.</summary>

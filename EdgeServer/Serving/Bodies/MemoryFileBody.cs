@@ -52,8 +52,8 @@ internal static class MemoryFileBody
         return sent;
     }
 
-    // Read into the writer's own blocks as they come: asked for more than one block, Kestrel's writer rents a buffer
-    // of its own and allocates its owner, on every hit.
+    // Copied into the writer's own blocks as they come: asked for more than one block, Kestrel's writer rents a
+    // buffer of its own and allocates its owner, on every hit.
     private static int Copy(PipeWriter writer, MemoryFile file, long offset, int count)
     {
         var copied = 0;
