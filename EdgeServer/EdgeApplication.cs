@@ -132,8 +132,7 @@ public static class EdgeApplication
 
         // Connections get what the open-file cache leaves of the descriptor limit: out of descriptors, accept would fail.
         var soft = Caching.FileLimits.SoftLimit();
-        var files = Caching.FileLimits.MaxOpenFiles(edge.MaxOpenFiles, soft) + Caching.FileLimits.MemoryFiles(soft);
-        var connections = Caching.FileLimits.MaxConnections(limits.MaxConnections, files, soft);
+        var connections = Caching.FileLimits.MaxConnections(limits.MaxConnections, Caching.FileLimits.MaxOpenFiles(edge.MaxOpenFiles, soft), soft);
         kestrel.MaxConcurrentConnections = connections;
         kestrel.MaxConcurrentUpgradedConnections = connections;
         kestrel.MaxRequestLineSize = limits.MaxRequestLineBytes;

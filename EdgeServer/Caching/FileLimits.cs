@@ -54,12 +54,6 @@ internal static class FileLimits
     public static int MaxOpenFiles(int configured, long softLimit) =>
         configured > 0 ? configured : (int)Math.Clamp((softLimit - Reserve) / 2, 16, AutoMaxOpenFiles);
 
-    /// <summary>
-    /// Sealed in-memory files the memory tier may hold (<see cref="MemoryFile"/>): a sixteenth of the descriptors past
-    /// the reserve, at most 4,096; each is one descriptor, taken from the connections' share.
-    /// </summary>
-    public static int MemoryFiles(long softLimit) => (int)Math.Clamp((softLimit - Reserve) / 16, 0, 4096);
-
     /// <summary>Client connections that fit beside the open-file cache and the reserve, at most <paramref name="configured"/>.</summary>
     public static long MaxConnections(long configured, int maxOpenFiles, long softLimit) =>
         Math.Clamp(softLimit - maxOpenFiles - Reserve, 64, Math.Max(configured, 64));

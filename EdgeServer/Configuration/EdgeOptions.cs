@@ -416,15 +416,6 @@ public sealed class TransportOptions
     /// <remarks>Defaults to 16 KiB.</remarks>
     public int DirectSendMinBytes { get; set; } = 16 * 1024;
 
-    /// <summary>
-    /// Smallest body the memory tier holds in a sealed in-memory file rather than an array, so plain-HTTP hits on it are
-    /// sent with <c>sendfile</c> and never copied in user space (HTTPS reads it back as it encrypts); 0 holds every
-    /// body in an array. Only with <see cref="DirectSend"/>, on Linux, and for as many files as the descriptor limit
-    /// leaves (<c>FileLimits.MemoryFiles</c>); past that, bodies are held in arrays.
-    /// </summary>
-    /// <remarks>Defaults to 256 KiB.</remarks>
-    public int SendFileMinBytes { get; set; } = 256 * 1024;
-
     /// <summary>Most bytes of idle blocks the pool keeps for reuse; blocks returned past it are left to the GC.</summary>
     /// <remarks>Defaults to 64 MiB.</remarks>
     public long MemoryPoolMaxIdleBytes { get; set; } = 64L * 1024 * 1024;

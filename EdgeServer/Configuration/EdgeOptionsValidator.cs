@@ -376,11 +376,6 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             failures.Add($"{key}{nameof(TransportOptions.DirectSendMinBytes)} must be 0 or more (got {transport.DirectSendMinBytes})");
         }
 
-        if (transport.SendFileMinBytes < 0)
-        {
-            failures.Add($"{key}{nameof(TransportOptions.SendFileMinBytes)} must be 0 (off) or more (got {transport.SendFileMinBytes})");
-        }
-
         if (transport.MemoryPoolMaxIdleBytes < 0)
         {
             failures.Add($"{key}{nameof(TransportOptions.MemoryPoolMaxIdleBytes)} must be 0 or more (got {transport.MemoryPoolMaxIdleBytes})");

@@ -15,7 +15,7 @@ internal enum LookupKind : byte
     Stored,
 }
 
-/// <summary>What the cache holds for one request; disposing it lets go of a disk copy or a memory tier's file.</summary>
+/// <summary>What the cache holds for one request; disposing it lets go of a disk copy.</summary>
 internal readonly struct Lookup(LookupKind kind, string key, UInt128 hash, MemoryObject? memory, CacheLease lease, FreshnessState state, bool promoted) : IDisposable
 {
     public LookupKind Kind { get; } = kind;
@@ -39,10 +39,6 @@ internal readonly struct Lookup(LookupKind kind, string key, UInt128 hash, Memor
         if (Kind == LookupKind.Stored)
         {
             Lease.Dispose();
-        }
-        else if (Memory?.File is { } file)
-        {
-            file.Release();
         }
     }
 }

@@ -214,7 +214,7 @@ internal sealed partial class EdgeRequestHandler
         }
 
         var held = found.Memory!;
-        return ServeAsync(context, held.File is { } file ? BodySource.FromMemoryFile(file) : BodySource.FromMemory(held.Body!), held.Metadata, found.Promoted ? _statusHit : _statusMemoryHit, isHead, CacheResult.Hit, found.State.AgeSeconds);
+        return ServeAsync(context, BodySource.FromMemory(held.Body), held.Metadata, found.Promoted ? _statusHit : _statusMemoryHit, isHead, CacheResult.Hit, found.State.AgeSeconds);
     }
 
     private ValueTask<Outcome> ServeStoredAsync(HttpContext context, in Lookup found, bool isHead)
@@ -428,7 +428,7 @@ internal sealed partial class EdgeRequestHandler
         try
         {
             var direct = DirectSendFor(context, body, range.Count);
-            if (direct is not null && body.Kind is BodyKind.Memory or BodyKind.MemoryFile)
+            if (direct is not null && body.Kind == BodyKind.Memory)
             {
                 // The head goes out first, so the body's stand-in reaches the connection's own writer. A disk body
                 // starts the response itself, once its first chunk has been checked.
@@ -479,7 +479,7 @@ internal sealed partial class EdgeRequestHandler
     }
 
     private Transport.IDirectSendFeature? DirectSendFor(HttpContext context, BodySource body, long count) =>
-        body.Kind is BodyKind.Memory or BodyKind.MemoryFile or BodyKind.Disk && count >= _directSendMinBytes && !context.Request.IsHttps
+        body.Kind is BodyKind.Memory or BodyKind.Disk && count >= _directSendMinBytes && !context.Request.IsHttps
             ? context.Features.Get<Transport.IDirectSendFeature>()
             : null;
 

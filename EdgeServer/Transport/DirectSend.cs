@@ -23,14 +23,6 @@ internal interface IDirectSendFeature
     /// </param>
     void Arm(ReadOnlyMemory<byte> bytes, byte[]? pooled = null);
 
-    /// <summary>
-    /// Makes the next <c>GetMemory</c> a stand-in for <paramref name="length"/> bytes (at most
-    /// <see cref="DirectSend.MaxFileBytes"/>) of a sealed file from <paramref name="offset"/>, sent with <c>sendfile</c>.
-    /// The caller holds a reference on <paramref name="file"/> while it writes; the connection takes its own for a
-    /// send it queues.
-    /// </summary>
-    void ArmFile(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, int length);
-
     /// <summary>Cancels <see cref="Arm"/> when the stand-in was not handed out.</summary>
     void Disarm();
 }
@@ -38,20 +30,13 @@ internal interface IDirectSendFeature
 /// <summary>The stand-in buffer of <see cref="IDirectSendFeature"/>.</summary>
 internal static class DirectSend
 {
-    /// <summary>Most bytes one stand-in for memory stands for.</summary>
+    /// <summary>Most bytes one stand-in stands for.</summary>
     public const int MaxBytes = 256 * 1024;
 
-    /// <summary>
-    /// Most bytes one stand-in for a file stands for: a whole segment goes in one <c>sendfile</c> call, as nginx sends
-    /// it. A file's pages cost the connection no memory of its own, so it need not be cut to pace a slow reader.
-    /// </summary>
-    public const int MaxFileBytes = 8 * 1024 * 1024;
+    // Handed out for every connection at once and never read or written: its contents do not matter.
+    private static readonly byte[] s_standIn = GC.AllocateUninitializedArray<byte>(MaxBytes);
 
-    // Handed out for every connection at once and never read or written: its contents do not matter, and its pages,
-    // never touched, are never made resident.
-    private static readonly byte[] s_standIn = GC.AllocateUninitializedArray<byte>(MaxFileBytes);
-
-    public static Memory<byte> StandIn(int length) => s_standIn.AsMemory(0, Math.Min(length, MaxFileBytes));
+    public static Memory<byte> StandIn(int length) => s_standIn.AsMemory(0, Math.Min(length, MaxBytes));
 
     public static bool IsStandIn(Memory<byte> memory) =>
         MemoryMarshal.TryGetArray<byte>(memory, out var segment) && ReferenceEquals(segment.Array, s_standIn);

@@ -6,7 +6,6 @@ using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.Win32.SafeHandles;
 
 namespace Edge.EdgeServer.Transport;
 
@@ -40,9 +39,6 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
     // Writer side (Kestrel's one writing thread at a time).
     private ReadOnlyMemory<byte> _armed;
     private byte[]? _armedPool;
-    private SafeFileHandle? _armedFile;
-    private long _armedFileOffset;
-    private int _armedFileLength;
     private bool _handedStandIn;
     private long _pipeWritten;
 
@@ -58,7 +54,6 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
     // Send loop.
     private long _pipeSent;
     private long _sendStarted;
-    private bool? _nonBlocking;
 
     private DirectSendConnection(ConnectionContext connection, Socket socket, Serving.StalledWrites registry, long bufferBytes)
     {
@@ -141,27 +136,19 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
         _armedPool = pooled;
     }
 
-    public void ArmFile(SafeFileHandle file, long offset, int length)
-    {
-        _armedFile = file;
-        _armedFileOffset = offset;
-        _armedFileLength = Math.Min(length, DirectSend.MaxFileBytes);
-    }
-
     public void Disarm()
     {
         _armed = default;
         _armedPool = null;
-        _armedFile = null;
         _handedStandIn = false;
     }
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
-        if (!_armed.IsEmpty || _armedFile is not null)
+        if (!_armed.IsEmpty)
         {
             _handedStandIn = true;
-            return DirectSend.StandIn(_armedFile is null ? _armed.Length : _armedFileLength);
+            return DirectSend.StandIn(_armed.Length);
         }
 
         _handedStandIn = false;
@@ -184,28 +171,16 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
         }
 
         _handedStandIn = false;
-        Splice splice;
-        if (_armedFile is { } file)
-        {
-            // The queued send's own reference: the caller's may be gone by the time it is sent.
-            var added = false;
-            file.DangerousAddRef(ref added);
-            splice = new Splice(_pipeWritten, default, null, file, _armedFileOffset, bytes);
-        }
-        else
-        {
-            splice = new Splice(_pipeWritten, _armed[..bytes], _armedPool, null, 0, bytes);
-        }
-
+        var spliced = _armed[..bytes];
+        var pooled = _armedPool;
         _armed = default;
         _armedPool = null;
-        _armedFile = null;
         lock (_gate)
         {
             // Sent once everything written before it has been.
             _queued += bytes;
-            _queuedPooled += splice.Pooled is null ? 0 : bytes;
-            _splices.Enqueue(splice);
+            _queuedPooled += pooled is null ? 0 : bytes;
+            _splices.Enqueue(new Splice(_pipeWritten, spliced, pooled));
         }
 
         // The loop may be waiting for pipe data: wake it.
@@ -304,10 +279,9 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
 
                         // A body that follows these bytes at once goes with them, in one system call.
                         var follows = spliceNext && splice.Position == _pipeSent;
-                        await SendAsync(head, follows && splice.File is null ? splice.Bytes : default);
+                        await SendAsync(head, follows ? splice.Bytes : default);
                         if (follows)
                         {
-                            await SendFileAsync(splice);
                             Sent(splice);
                         }
 
@@ -316,12 +290,7 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
 
                     if (spliceNext && splice.Position == _pipeSent)
                     {
-                        if (splice.File is null)
-                        {
-                            await SendAsync(default, splice.Bytes);
-                        }
-
-                        await SendFileAsync(splice);
+                        await SendAsync(default, splice.Bytes);
                         Sent(splice);
                         continue;
                     }
@@ -367,13 +336,13 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
 
     private void Sent(in Splice splice)
     {
-        _registry.AddDirectBytes(splice.Length);
+        _registry.AddDirectBytes(splice.Bytes.Length);
         bool wake;
         lock (_gate)
         {
             _splices.Dequeue();
-            _queued -= splice.Length;
-            _queuedPooled -= splice.Pooled is null ? 0 : splice.Length;
+            _queued -= splice.Bytes.Length;
+            _queuedPooled -= splice.Pooled is null ? 0 : splice.Bytes.Length;
             wake = _waiting && _queued <= _resumeBytes && _queuedPooled <= _pooledResumeBytes;
             _waiting &= !wake;
         }
@@ -391,69 +360,6 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
         {
             ArrayPool<byte>.Shared.Return(pooled);
         }
-
-        splice.File?.DangerousRelease();
-    }
-
-    /// <summary>
-    /// Sends a file splice with <c>sendfile</c>, its pages going to the socket without a copy. When the socket is full,
-    /// the next 16 KiB go by copy instead: that send waits until the socket has room, which <c>sendfile</c> on a
-    /// non-blocking socket cannot.
-    /// </summary>
-    private async ValueTask SendFileAsync(Splice splice)
-    {
-        if (splice.File is not { } file)
-        {
-            return;
-        }
-
-        Volatile.Write(ref _sendStarted, _time.GetTimestamp());
-        _nonBlocking ??= Libc.IsNonBlocking(_socket.SafeHandle);
-        var offset = splice.FileOffset;
-        var end = offset + splice.Length;
-        while (offset < end)
-        {
-            if (_nonBlocking == true)
-            {
-                var sent = Libc.SendFile(_socket.SafeHandle, file, ref offset, end - offset, out var errno);
-                if (sent > 0 || (sent < 0 && errno == Libc.EINTR))
-                {
-                    // A client that takes bytes is not stalled, however long the whole file takes it.
-                    Volatile.Write(ref _sendStarted, _time.GetTimestamp());
-                    continue;
-                }
-
-                if (sent == 0)
-                {
-                    throw new IOException("The file ended before the bytes handed over.");
-                }
-
-                if (errno != Libc.EAGAIN)
-                {
-                    throw new SocketException(errno);
-                }
-            }
-
-            var scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
-            try
-            {
-                var read = RandomAccess.Read(file, scratch.AsSpan(0, (int)Math.Min(16 * 1024, end - offset)), offset);
-                if (read <= 0)
-                {
-                    throw new IOException("The file ended before the bytes handed over.");
-                }
-
-                await SendAllAsync(scratch.AsMemory(0, read));
-                offset += read;
-                Volatile.Write(ref _sendStarted, _time.GetTimestamp());
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(scratch);
-            }
-        }
-
-        Volatile.Write(ref _sendStarted, 0);
     }
 
     /// <summary>Sends pipe bytes and then a spliced body, gathered into one system call when both are arrays.</summary>
@@ -547,10 +453,6 @@ internal sealed class DirectSendConnection : PipeWriter, IDuplexPipe, IDirectSen
         }
     }
 
-    /// <summary>
-    /// A body handed over at <paramref name="Position"/> of the pipe: <paramref name="Bytes"/> (and the pooled array
-    /// holding them, if any), or <paramref name="Length"/> bytes of a sealed <paramref name="File"/> from
-    /// <paramref name="FileOffset"/>, with a reference on it taken for this send.
-    /// </summary>
-    private readonly record struct Splice(long Position, ReadOnlyMemory<byte> Bytes, byte[]? Pooled, SafeFileHandle? File, long FileOffset, int Length);
+    /// <summary>A body handed over at <paramref name="Position"/> of the pipe, and the pooled array holding it, if any.</summary>
+    private readonly record struct Splice(long Position, ReadOnlyMemory<byte> Bytes, byte[]? Pooled);
 }

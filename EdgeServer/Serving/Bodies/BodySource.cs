@@ -15,9 +15,6 @@ internal enum BodyKind : byte
 
     /// <summary>An origin fill in progress.</summary>
     Fill,
-
-    /// <summary>An object the memory tier holds in a sealed in-memory file.</summary>
-    MemoryFile,
 }
 
 /// <summary>
@@ -31,12 +28,10 @@ internal readonly struct BodySource
     private readonly SafeFileHandle? _handle;
     private readonly ulong[]? _checksums;
     private readonly OriginFill? _fill;
-    private readonly MemoryFile? _file;
     private readonly long _length;
 
-    private BodySource(BodyKind kind, byte[]? memory, SafeFileHandle? handle, ulong[]? checksums, OriginFill? fill, long length, MemoryFile? file = null)
+    private BodySource(BodyKind kind, byte[]? memory, SafeFileHandle? handle, ulong[]? checksums, OriginFill? fill, long length)
     {
-        _file = file;
         Kind = kind;
         _memory = memory;
         _handle = handle;
@@ -51,9 +46,6 @@ internal readonly struct BodySource
 
     public static BodySource FromDisk(in CacheLease lease) => new(BodyKind.Disk, null, lease.Handle, lease.Checksums, null, lease.Metadata.ContentLength);
 
-    /// <summary>A memory tier's file, leased by the caller for as long as the response is written.</summary>
-    public static BodySource FromMemoryFile(MemoryFile file) => new(BodyKind.MemoryFile, null, null, null, null, file.Length, file);
-
     public static BodySource FromFill(OriginFill fill) => new(BodyKind.Fill, null, fill.Handle, null, fill, -1);
 
     /// <summary>
@@ -62,13 +54,12 @@ internal readonly struct BodySource
     /// checksum, <see cref="FillFailedException"/> when a fill ends short.
     /// </summary>
     /// <param name="direct">
-    /// The connection's direct send, for a body held in memory or a memory file (its response already started) or read from disk
+    /// The connection's direct send, for a body held in memory (its response already started) or read from disk
     /// (<paramref name="response"/> started once the first chunk is checked); null copies it.
     /// </param>
     public ValueTask<long> WriteAsync(PipeWriter writer, long start, long count, Transport.IDirectSendFeature? direct, Microsoft.AspNetCore.Http.HttpResponse response, StalledWrites.Watch watch, CancellationToken cancellationToken) => Kind switch
     {
         BodyKind.Memory => MemoryBody.WriteAsync(writer, _memory.AsMemory((int)start, (int)count), direct, watch, cancellationToken),
-        BodyKind.MemoryFile => MemoryFileBody.WriteAsync(writer, _file!, start, count, direct, watch, cancellationToken),
         BodyKind.Disk => DiskBody.WriteAsync(writer, _handle!, _checksums!, _length, start, count, direct, response, watch, cancellationToken),
         _ => FillBody.WriteAsync(writer, _handle!, start, count, _fill, watch, cancellationToken),
     };

@@ -82,15 +82,6 @@ public sealed class OpenFileCacheTests
         Assert.Equal(20_000, FileLimits.MaxConnections(20_000, FileLimits.MaxOpenFiles(0, 1_048_576), 1_048_576));
     }
 
-    [Theory]
-    [InlineData(100, 0)]
-    [InlineData(1024, 48)]
-    [InlineData(1_048_576, 4096)]
-    public void MemoryFiles_FromTheLimit_ASixteenthOfWhatIsLeftAfterTheReserveAtMost4096(long softLimit, int expected)
-    {
-        Assert.Equal(expected, FileLimits.MemoryFiles(softLimit));
-    }
-
     [Fact]
     public void IsOutOfDescriptors_EmfileAndWrapped_Recognised()
     {

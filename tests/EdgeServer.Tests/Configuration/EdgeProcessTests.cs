@@ -44,7 +44,6 @@ public sealed class EdgeProcessTests
     [InlineData("Edge:Transport:IOQueueCount", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:IOQueueCount=-1")]
     [InlineData("Edge:Transport:DirectSendMinBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:DirectSendMinBytes=-1")]
     [InlineData("Edge:Transport:DirectSend", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:DirectSend=sometimes")]
-    [InlineData("Edge:Transport:SendFileMinBytes", "--Edge:CacheDirectory={dir}", "--Edge:OriginUrl=http://127.0.0.1:1", "--Edge:Transport:SendFileMinBytes=-1")]
     public async Task Start_BadConfiguration_FailsNamingTheKey(string key, params string[] args)
     {
         using var dir = new TempDirectory();

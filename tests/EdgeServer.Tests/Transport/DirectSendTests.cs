@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
-using Edge.EdgeServer.Caching;
 using Edge.EdgeServer.Configuration;
 using Edge.EdgeServer.Serving;
 using Edge.EdgeServer.Transport;
@@ -47,7 +46,7 @@ public sealed class DirectSendTests : IAsyncLifetime
     public void IsStandIn_OtherMemory_False()
     {
         Assert.True(DirectSend.IsStandIn(DirectSend.StandIn(100)));
-        Assert.Equal(DirectSend.MaxFileBytes, DirectSend.StandIn(int.MaxValue).Length);
+        Assert.Equal(DirectSend.MaxBytes, DirectSend.StandIn(int.MaxValue).Length);
         Assert.False(DirectSend.IsStandIn(new byte[100]));
         Assert.False(DirectSend.IsStandIn(Memory<byte>.Empty));
     }
@@ -55,11 +54,9 @@ public sealed class DirectSendTests : IAsyncLifetime
     [Fact]
     public async Task Get_MemoryTierHits_SentFromMemoryEveryByteRight()
     {
-        // Every body in an array, none in a file.
-        await using var edge = await StartAsync("--Edge:Transport:SendFileMinBytes=0");
+        await using var edge = await StartAsync();
         var stalls = edge.GetService<StalledWrites>();
         await WarmAsync(edge, "/t/big.m4s");
-        Assert.Equal(0, edge.GetService<MemoryTier>().Files);
         var before = stalls.DirectBytes;
 
         var whole = await edge.Client.GetByteArrayAsync("/t/big.m4s");
@@ -71,79 +68,6 @@ public sealed class DirectSendTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
         Assert.True(_big.AsSpan(100_000, 2_900_000).SequenceEqual(part), "the range differs from the origin's");
         Assert.Equal(before + BigLength + 2_900_000, stalls.DirectBytes);
-    }
-
-    [Fact]
-    public async Task Get_MemoryFileHits_SentWithSendFileEveryByteRight()
-    {
-        await using var edge = await StartAsync();
-        var stalls = edge.GetService<StalledWrites>();
-        await WarmAsync(edge, "/t/big.m4s");
-        Assert.Equal(1, edge.GetService<MemoryTier>().Files);
-        var before = stalls.DirectBytes;
-
-        var whole = await edge.Client.GetByteArrayAsync("/t/big.m4s");
-        using var range = new HttpRequestMessage(HttpMethod.Get, "/t/big.m4s") { Headers = { Range = new RangeHeaderValue(100_000, 2_999_999) } };
-        using var partial = await edge.Client.SendAsync(range);
-        var part = await partial.Content.ReadAsByteArrayAsync();
-
-        // Below DirectSendMinBytes: read back from the file into the response's buffers, as TLS and HTTP/2 read it.
-        using var small = new HttpRequestMessage(HttpMethod.Get, "/t/big.m4s") { Headers = { Range = new RangeHeaderValue(70_000, 70_999) } };
-        using var smallPartial = await edge.Client.SendAsync(small);
-        var smallPart = await smallPartial.Content.ReadAsByteArrayAsync();
-
-        Assert.True(_big.AsSpan().SequenceEqual(whole), "the whole body differs from the origin's");
-        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
-        Assert.True(_big.AsSpan(100_000, 2_900_000).SequenceEqual(part), "the range differs from the origin's");
-        Assert.True(_big.AsSpan(70_000, 1000).SequenceEqual(smallPart), "the small range differs from the origin's");
-        Assert.Equal(before + BigLength + 2_900_000, stalls.DirectBytes);
-    }
-
-    [Fact]
-    public async Task Get_MemoryFileEvictedWhileItIsSent_EveryByteRightAndTheFileClosedOnceSent()
-    {
-        await using var edge = await StartAsync();
-        var stalls = edge.GetService<StalledWrites>();
-        var memory = edge.GetService<MemoryTier>();
-        await WarmAsync(edge, "/t/big.m4s");
-        Assert.True(memory.TryGet("/t/big.m4s", out var held));
-        var file = held!.File!;
-        file.Release();
-
-        using var reader = await StuckReaderAsync(edge, "/t/big.m4s");
-        await Poll.UntilAsync(() => Task.FromResult(stalls.SendsWaiting == 1), "the send to wait on the reader", TimeSpan.FromSeconds(30));
-        memory.Remove("/t/big.m4s");
-        Assert.False(memory.TryGet("/t/big.m4s", out _));
-        await using var stream = new NetworkStream(reader, ownsSocket: false);
-        var (status, body) = await ReadResponseAsync(stream, head: false);
-
-        Assert.Equal(200, status);
-        Assert.True(_big.AsSpan().SequenceEqual(body), "the body sent from an evicted file differs from the origin's");
-        await Poll.UntilAsync(() => Task.FromResult(file.Handle.IsClosed && memory.Files == 0), "the evicted file to be closed", TimeSpan.FromSeconds(30));
-    }
-
-    [Fact]
-    public async Task Get_ClientResetsWhileAMemoryFileIsSent_NodeServesTheNextAndLetsGoOfTheFile()
-    {
-        await using var edge = await StartAsync();
-        var stalls = edge.GetService<StalledWrites>();
-        var memory = edge.GetService<MemoryTier>();
-        await WarmAsync(edge, "/t/big.m4s");
-        Assert.True(memory.TryGet("/t/big.m4s", out var held));
-        var file = held!.File!;
-        file.Release();
-
-        using (var reader = await StuckReaderAsync(edge, "/t/big.m4s"))
-        {
-            await Poll.UntilAsync(() => Task.FromResult(stalls.SendsWaiting == 1), "the send to wait on the reader", TimeSpan.FromSeconds(30));
-            reader.LingerState = new LingerOption(true, 0);
-        }
-
-        await Poll.UntilAsync(() => Task.FromResult(stalls.SendsWaiting == 0), "the reset connection's send to end", TimeSpan.FromSeconds(30));
-        var next = await edge.Client.GetByteArrayAsync("/t/big.m4s");
-        Assert.True(_big.AsSpan().SequenceEqual(next), "the next reader's body differs");
-        memory.Remove("/t/big.m4s");
-        await Poll.UntilAsync(() => Task.FromResult(file.Handle.IsClosed), "the file to be closed once no send holds it", TimeSpan.FromSeconds(30));
     }
 
     [Fact]

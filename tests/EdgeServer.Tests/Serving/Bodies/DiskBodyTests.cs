@@ -86,8 +86,6 @@ public sealed class DiskBodyTests : IDisposable
 
         public void Arm(ReadOnlyMemory<byte> bytes, byte[]? pooled = null) => Armed++;
 
-        public void ArmFile(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, int length) => Armed++;
-
         public void Disarm() => Disarmed++;
     }
 
