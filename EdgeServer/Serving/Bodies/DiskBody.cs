@@ -37,7 +37,8 @@ internal static class DiskBody
 
                 // Whole chunks are read and checked, whatever slice of them is sent.
                 var want = (int)Math.Min(ObjectFile.ChunkSize, contentLength - chunkStart);
-                if (direct is not null && response is not null && position == chunkStart && end - chunkStart >= want)
+                var whole = position == chunkStart && end - chunkStart >= want;
+                if (whole && direct is not null && response is not null)
                 {
                     var handed = await HandOverAsync(writer, response, handle, checksums[chunk], chunk, want, direct, watch, cancellationToken);
                     position += want;
@@ -49,7 +50,7 @@ internal static class DiskBody
                     continue;
                 }
 
-                if (position == chunkStart && end - chunkStart >= want && writer.GetMemory() is { } memory && memory.Length >= want)
+                if (whole && writer.GetMemory() is { } memory && memory.Length >= want)
                 {
                     // A whole chunk that fits the response's buffer as it is: read straight into it, committed only once
                     // checked. A larger one is copied below: asked for more than one of its blocks, Kestrel's writer
