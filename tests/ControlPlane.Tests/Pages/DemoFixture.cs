@@ -27,8 +27,8 @@ public sealed class DemoFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// The demo with <c>--live</c> for the live player tests, started when they run (the demo tests run one after
-/// another): they kill edges of their own, not the shared demo's.
+/// The demo with <c>--live</c> for the live player tests, started when they run: they kill edges of their own, not
+/// the shared demo's.
 /// </summary>
 public sealed class LiveDemoFixture : IAsyncLifetime
 {
@@ -54,4 +54,18 @@ public sealed class LiveDemoFixture : IAsyncLifetime
 public sealed class DemoGroup : ICollectionFixture<DemoFixture>
 {
     public const string Name = "demo";
+}
+
+/// <summary>
+/// Tests that hold a live player to real time (stalls, latency behind live). A live encoder, three edges and a browser
+/// already fill two cores, so these run with nothing else beside them: after every other test of the assembly, and in
+/// <c>scripts/test.sh</c> after every other assembly (<see cref="Category"/>).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RealTimeGroup
+{
+    public const string Name = "real-time";
+
+    /// <summary>The trait <c>scripts/test.sh</c> filters on.</summary>
+    public const string Category = "RealTime";
 }

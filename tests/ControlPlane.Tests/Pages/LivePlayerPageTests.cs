@@ -4,7 +4,8 @@ using Edge.Testing;
 namespace Edge.ControlPlane.Tests.Pages;
 
 /// <summary>The demo's live title in the player page: low-latency HLS with hls.js and low-latency DASH with dash.js.</summary>
-[Collection(DemoGroup.Name)]
+[Collection(RealTimeGroup.Name)]
+[Trait("Category", RealTimeGroup.Category)]
 public sealed class LivePlayerPageTests(LiveDemoFixture live) : IClassFixture<LiveDemoFixture>
 {
     [Fact]
